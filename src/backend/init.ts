@@ -1,0 +1,205 @@
+/**
+ * Backend selection. `initBackend('auto')` tries, fastest first: `tensorflow` (tfjs-node-gpu, then
+ * tfjs-node), `webgpu` (only when Dawn finds an adapter), `wasm` (with this project's training
+ * kernels), `cpu`; each candidate must load and pass a tiny self-test (a conv + matmul forward and
+ * backward against known values). A backend asked for by name that cannot load is an error that
+ * says why and how to install it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { registerWasmTrainingKernels } from './wasm-kernels';
+
+export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+export type BackendChoice = BackendName | 'auto';
+export const BACKEND_ORDER: BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+
+export interface BackendReport {
+  /** The backend now active. */
+  backend: BackendName;
+  /** Device name where known (GPU adapter, 'CPU (wasm SIMD, 1 thread)', ...). */
+  device: string;
+  /** Why each faster candidate was not used (auto only). */
+  skipped: { backend: BackendName; reason: string }[];
+  /** How it was chosen: 'auto', 'CWB_BACKEND', or 'argument'. */
+  chosenBy: string;
+}
+
+const INSTALL_HINT: Record<BackendName, string> = {
+  tensorflow:
+    'install the native binding: `npm install @tensorflow/tfjs-node-gpu` (CUDA 11.2 + cuDNN 8.1) or ' +
+    '`npm install @tensorflow/tfjs-node` (CPU); both download libtensorflow from storage.googleapis.com ' +
+    'during install, so they need that host to be reachable',
+  webgpu:
+    'WebGPU needs a GPU with a Vulkan (Linux), Metal (macOS) or D3D12 (Windows) driver and the `webgpu` ' +
+    'npm package (installed with this project); on Linux make sure libvulkan1 and the GPU vendor\'s ICD ' +
+    'are installed (`vulkaninfo` lists the device)',
+  wasm: 'reinstall @tensorflow/tfjs-backend-wasm (`npm ci`)',
+  cpu: 'reinstall @tensorflow/tfjs (`npm ci`)',
+};
+
+let current: BackendReport | undefined;
+
+function describeError(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split('\n')[0].slice(0, 300);
+}
+
+/** Loads a backend's package and makes it active; throws with the reason when it cannot. */
+async function activate(name: BackendName): Promise<string> {
+  switch (name) {
+    case 'tensorflow': {
+      const errors: string[] = [];
+      for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+        try {
+          require(pkg);
+          if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but its backend failed to initialise`);
+          return pkg === '@tensorflow/tfjs-node-gpu' ? 'libtensorflow (CUDA)' : 'libtensorflow (CPU)';
+        } catch (e) {
+          const m = describeError(e);
+          errors.push(`${pkg}: ${/Cannot find module/.test(m) ? 'not installed' : m}`);
+        }
+      }
+      throw new Error(errors.join('; '));
+    }
+    case 'webgpu': {
+      let gpuModule: { create: (opts: string[]) => unknown; globals?: Record<string, unknown> };
+      try {
+        gpuModule = require('webgpu');
+      } catch (e) {
+        throw new Error(`the 'webgpu' package (Dawn for Node) did not load: ${describeError(e)}`);
+      }
+      const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
+      if (gpuModule.globals) Object.assign(globalThis, gpuModule.globals);
+      const gpu = gpuModule.create([]) as { requestAdapter: (o?: unknown) => Promise<unknown> };
+      const adapter = (await gpu.requestAdapter({ powerPreference: 'high-performance' })) as
+        | { info?: Record<string, string> }
+        | null;
+      if (!adapter) throw new Error('no WebGPU adapter found (Dawn found no Vulkan/Metal/D3D12 GPU)');
+      if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true });
+      (g.navigator as { gpu?: unknown }).gpu = gpu;
+      require('@tensorflow/tfjs-backend-webgpu');
+      if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs-backend-webgpu failed to initialise on the adapter');
+      const info = adapter.info ?? {};
+      return [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'WebGPU adapter';
+    }
+    case 'wasm': {
+      require('@tensorflow/tfjs-backend-wasm');
+      registerWasmTrainingKernels();
+      if (!(await tf.setBackend('wasm'))) throw new Error('tfjs-backend-wasm failed to initialise');
+      const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+      return `CPU (wasm${simd ? ' SIMD' : ''}, 1 thread)`;
+    }
+    case 'cpu': {
+      if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend failed to initialise');
+      return 'CPU (pure JavaScript)';
+    }
+  }
+}
+
+/**
+ * A tiny training self-test: conv2d (stride 2, same padding) + dense, forward and backward,
+ * compared with values computed in plain JavaScript. Catches backends that load but compute
+ * nothing (e.g. a null WebGPU adapter) or lack a training kernel.
+ */
+export function selfTest(): void {
+  tf.tidy(() => {
+    const xv = Array.from({ length: 1 * 4 * 4 * 2 }, (_, i) => ((i * 7) % 5) / 5 - 0.4);
+    const wv = Array.from({ length: 3 * 3 * 2 * 2 }, (_, i) => ((i * 3) % 7) / 7 - 0.5);
+    const x = tf.tensor4d(xv, [1, 4, 4, 2]);
+    const w = tf.tensor4d(wv, [3, 3, 2, 2]);
+    const f = (xx: tf.Tensor4D, ww: tf.Tensor4D) => tf.conv2d(xx, ww, 2, 'same').square().sum() as tf.Scalar;
+    const [gx, gw] = tf.grads(f as (...a: tf.Tensor[]) => tf.Tensor)([x, w]);
+    const y = tf.conv2d(x, w, 2, 'same').dataSync();
+    // Reference in plain JS: 'same' with stride 2 on 4x4 -> 2x2, pad top/left 0, bottom/right 1.
+    const ref = new Float64Array(2 * 2 * 2);
+    const refGw = new Float64Array(3 * 3 * 2 * 2);
+    const refGx = new Float64Array(4 * 4 * 2);
+    const X = (r: number, c: number, ch: number) => (r < 4 && c < 4 ? xv[(r * 4 + c) * 2 + ch] : 0);
+    const W = (r: number, c: number, ci: number, co: number) => wv[((r * 3 + c) * 2 + ci) * 2 + co];
+    for (let oy = 0; oy < 2; oy++)
+      for (let ox = 0; ox < 2; ox++)
+        for (let co = 0; co < 2; co++) {
+          let s = 0;
+          for (let ky = 0; ky < 3; ky++)
+            for (let kx = 0; kx < 3; kx++)
+              for (let ci = 0; ci < 2; ci++) s += X(oy * 2 + ky, ox * 2 + kx, ci) * W(ky, kx, ci, co);
+          ref[(oy * 2 + ox) * 2 + co] = s;
+        }
+    for (let oy = 0; oy < 2; oy++)
+      for (let ox = 0; ox < 2; ox++)
+        for (let co = 0; co < 2; co++) {
+          const dy = 2 * ref[(oy * 2 + ox) * 2 + co];
+          for (let ky = 0; ky < 3; ky++)
+            for (let kx = 0; kx < 3; kx++)
+              for (let ci = 0; ci < 2; ci++) {
+                const r = oy * 2 + ky;
+                const c = ox * 2 + kx;
+                if (r < 4 && c < 4) {
+                  refGw[((ky * 3 + kx) * 2 + ci) * 2 + co] += dy * X(r, c, ci);
+                  refGx[(r * 4 + c) * 2 + ci] += dy * W(ky, kx, ci, co);
+                }
+              }
+        }
+    const close = (a: ArrayLike<number>, b: ArrayLike<number>, what: string) => {
+      for (let i = 0; i < b.length; i++) {
+        if (!(Math.abs(a[i] - b[i]) <= 1e-3 * (1 + Math.abs(b[i])))) {
+          throw new Error(`self-test: ${what}[${i}] = ${a[i]}, expected ${b[i]}`);
+        }
+      }
+    };
+    close(y, ref, 'conv2d');
+    close(gx.dataSync(), refGx, 'conv2d input gradient');
+    close(gw.dataSync(), refGw, 'conv2d filter gradient');
+    const m = tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2])).dataSync();
+    close(m, [19, 22, 43, 50], 'matMul');
+  });
+}
+
+function log(line: string, quiet: boolean): void {
+  if (!quiet) process.stderr.write(`[cwb] ${line}\n`);
+}
+
+export interface InitOptions {
+  /** Do not print the choice and the skipped backends to stderr. */
+  quiet?: boolean;
+}
+
+/**
+ * Choose and activate a backend. `choice` defaults to $CWB_BACKEND, then 'auto'.
+ * Returns (and logs) what was chosen, the device, and why faster backends were skipped.
+ */
+export async function initBackend(choice?: BackendChoice | string, opts: InitOptions = {}): Promise<BackendReport> {
+  const fromEnv = choice === undefined && process.env.CWB_BACKEND;
+  const want = (choice ?? process.env.CWB_BACKEND ?? 'auto').toLowerCase();
+  const chosenBy = choice !== undefined ? 'argument' : fromEnv ? 'CWB_BACKEND' : 'auto';
+  const quiet = opts.quiet ?? false;
+  if (want !== 'auto' && !BACKEND_ORDER.includes(want as BackendName)) {
+    throw new Error(`unknown backend '${want}' (from ${chosenBy}); choose one of auto, ${BACKEND_ORDER.join(', ')}`);
+  }
+  if (current && (want === 'auto' || current.backend === want) && tf.getBackend() === current.backend) {
+    return current;
+  }
+  const candidates = want === 'auto' ? BACKEND_ORDER : [want as BackendName];
+  const skipped: BackendReport['skipped'] = [];
+  for (const name of candidates) {
+    try {
+      const device = await activate(name);
+      selfTest();
+      current = { backend: name, device, skipped, chosenBy };
+      log(`backend: ${name} (${device}), chosen by ${chosenBy}`, quiet);
+      for (const s of skipped) log(`  skipped ${s.backend}: ${s.reason}`, quiet);
+      return current;
+    } catch (e) {
+      const reason = describeError(e);
+      if (want !== 'auto') {
+        throw new Error(`backend '${name}' requested (${chosenBy}) but it cannot be used: ${reason}. To get it: ${INSTALL_HINT[name]}.`);
+      }
+      skipped.push({ backend: name, reason });
+    }
+  }
+  throw new Error(`no backend could be initialised: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);
+}
+
+/** The report of the last successful initBackend, if any. */
+export function backendReport(): BackendReport | undefined {
+  return current;
+}
