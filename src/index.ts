@@ -5,3 +5,4 @@ export { registerWasmTrainingKernels } from './backend/wasm-kernels';
 export { Rng } from './util/rng';
 export type { RngState } from './util/rng';
 export { writeFileAtomic, writeJsonAtomic, readJson } from './util/fsx';
+export * from './plots';

@@ -1,0 +1,6 @@
+/** Plots and tables: plotly figures, offline HTML, CSV, and tslab notebook display helpers. */
+export * from './figure';
+export * from './html';
+export * from './table';
+export * from './notebook';
+export * from './write';

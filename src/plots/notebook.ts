@@ -1,0 +1,242 @@
+/**
+ * Showing figures, tables and live progress in a tslab (TypeScript Jupyter) kernel.
+ *
+ * tslab's public `display.raw` sends one MIME type per message; a plotly figure is best sent as a
+ * bundle (plotly JSON for JupyterLab's plotly renderer / VS Code, offline HTML+script for everything
+ * else, plain text last), so we write through tslab's internal `lastWriteDisplayData` (the function
+ * its own `display` calls) when it is there, and fall back to `tslab.display.html` otherwise.
+ * Outside a kernel (scripts, tests) the text/plain part is printed. See ecosystem.md A1/A2.
+ */
+import type { PlotlyFigure } from './figure';
+import { plotlyFigureHtml, escapeHtml } from './html';
+import { tableHtml, tableText, toRows, type DataFrameLike, type Row, type TableOptions } from './table';
+
+/** A Jupyter display_data payload: MIME type -> content (objects for JSON MIME types). */
+export type MimeBundle = Record<string, unknown>;
+
+/** Where display bundles go: (bundle, displayId, update) -> void. */
+export type DisplaySink = (bundle: MimeBundle, displayId: string | undefined, update: boolean) => void;
+
+interface TslabDisplay {
+  html(s: string): void;
+  text(s: string): void;
+  raw(contentType: string, b: string | Uint8Array): unknown;
+}
+
+interface TslabModule {
+  display: TslabDisplay;
+  newDisplay(): TslabDisplay;
+}
+
+type WriteDisplayData = (msg: { data: MimeBundle; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void;
+
+let customSink: DisplaySink | undefined;
+
+/** Routes all display output to `sink` (tests, other frontends); `undefined` restores the default. */
+export function setDisplaySink(sink: DisplaySink | undefined): void {
+  customSink = sink;
+}
+
+function tryRequire<T>(name: string): T | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return require(name) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when running inside a tslab kernel that is executing a cell. */
+export function inTslabKernel(): boolean {
+  const jup = tryRequire<{ lastWriteDisplayData: WriteDisplayData | null }>('tslab/dist/jupyter');
+  return typeof jup?.lastWriteDisplayData === 'function';
+}
+
+/** How the last bundle was delivered: 'sink', 'bundle' (full MIME bundle), 'html' (tslab fallback), 'text' (stdout). */
+export type DisplayRoute = 'sink' | 'bundle' | 'html' | 'text';
+
+/**
+ * Sends a MIME bundle as display_data (or update_display_data when `update` and `displayId`).
+ * Returns the route it took.
+ */
+export function displayBundle(bundle: MimeBundle, opts: { displayId?: string; update?: boolean } = {}): DisplayRoute {
+  const update = opts.update === true && opts.displayId !== undefined;
+  if (customSink) {
+    customSink(bundle, opts.displayId, update);
+    return 'sink';
+  }
+  const jup = tryRequire<{ lastWriteDisplayData: WriteDisplayData | null }>('tslab/dist/jupyter');
+  if (jup && typeof jup.lastWriteDisplayData === 'function') {
+    jup.lastWriteDisplayData({ data: bundle, metadata: {}, transient: opts.displayId ? { display_id: opts.displayId } : {} }, update);
+    return 'bundle';
+  }
+  const tslab = tryRequire<TslabModule>('tslab');
+  if (tslab && typeof bundle['text/html'] === 'string') {
+    try {
+      tslab.display.html(bundle['text/html'] as string);
+      return 'html';
+    } catch {
+      // "Not ready": not inside a kernel; fall through to text.
+    }
+  }
+  const text = bundle['text/plain'];
+  console.log(typeof text === 'string' ? text : JSON.stringify(bundle));
+  return 'text';
+}
+
+let plotlyLibSent = false;
+
+/** Makes the next `showFigure` inline plotly.js again (e.g. after clearing the cell that carried it). */
+export function resetPlotlyLibrary(): void {
+  plotlyLibSent = false;
+}
+
+function figureSummary(fig: PlotlyFigure): string {
+  const title = fig.layout?.title as { text?: string } | string | undefined;
+  const t = typeof title === 'string' ? title : title?.text;
+  const names = fig.data.map((d) => String(d.name ?? d.type ?? 'trace'));
+  return `Figure${t ? ` '${t}'` : ''}: ${fig.data.length} trace(s)${names.length ? ` [${names.slice(0, 8).join(', ')}${names.length > 8 ? ', ...' : ''}]` : ''}`;
+}
+
+/**
+ * Shows a plotly figure inline: the bundle {application/vnd.plotly.v1+json, text/html, text/plain}.
+ * plotly.js is inlined in the HTML of the first figure of the kernel session only.
+ */
+export function showFigure(fig: PlotlyFigure, opts: { includeLib?: boolean } = {}): void {
+  const includeLib = opts.includeLib ?? !plotlyLibSent;
+  const html = plotlyFigureHtml(fig, { includeLib });
+  const json: Record<string, unknown> = { data: fig.data, layout: fig.layout ?? {} };
+  if (fig.config) json.config = fig.config;
+  const route = displayBundle({
+    // JSON MIME types must carry an object (jupyterlab-plotly destructures it).
+    'application/vnd.plotly.v1+json': JSON.parse(JSON.stringify(json)),
+    'text/html': html,
+    'text/plain': figureSummary(fig),
+  });
+  if (includeLib && route !== 'text') plotlyLibSent = true;
+}
+
+/** Shows a table (rows or a danfojs DataFrame) as HTML with a text fallback. */
+export function showTable(table: Row[] | DataFrameLike, opts: TableOptions = {}): void {
+  const rows = toRows(table);
+  displayBundle({ 'text/html': tableHtml(rows, opts), 'text/plain': (opts.caption ? opts.caption + '\n' : '') + tableText(rows, opts) });
+}
+
+/** Shows an HTML fragment (with a text fallback). */
+export function showHtml(html: string, text = ''): void {
+  displayBundle({ 'text/html': html, 'text/plain': text || html.replace(/<[^>]*>/g, '') });
+}
+
+/** Shows Markdown (with the source as text fallback). */
+export function showMarkdown(md: string): void {
+  displayBundle({ 'text/markdown': md, 'text/plain': md });
+}
+
+/** Shows a PNG (e.g. a grid of augmented views) given its bytes. */
+export function showPng(png: Uint8Array, alt = 'image'): void {
+  const b64 = Buffer.from(png).toString('base64');
+  displayBundle({ 'image/png': b64, 'text/plain': alt });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live progress
+// ---------------------------------------------------------------------------------------------
+
+/** What a progress callback receives: counters plus any numeric metrics (loss, knn, lr...). */
+export interface ProgressInfo {
+  epoch?: number;
+  epochs?: number;
+  step?: number;
+  steps?: number;
+  [key: string]: unknown;
+}
+
+export interface ProgressDisplay {
+  /** Feed this to the runner's onProgress. */
+  onProgress: (p: ProgressInfo) => void;
+  /** Renders the final state (always, ignoring the throttle). */
+  finish: (note?: string) => void;
+  /** Values recorded so far per metric, for a plot afterwards. */
+  readonly history: Record<string, { x: number; y: number }[]>;
+}
+
+function sparklineSvg(points: { x: number; y: number }[], w = 220, h = 40): string {
+  if (points.length < 2) return '';
+  const xs = points.map((p) => p.x);
+  const ys = points.map((p) => p.y);
+  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+  const [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  const sx = (x: number) => (x1 === x0 ? 0 : ((x - x0) / (x1 - x0)) * (w - 4) + 2);
+  const sy = (y: number) => (y1 === y0 ? h / 2 : h - 2 - ((y - y0) / (y1 - y0)) * (h - 4));
+  const d = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join('');
+  return `<svg width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" style="vertical-align:middle;background:#fafafa"><path d="${d}" fill="none" stroke="#1f77b4" stroke-width="1.5"/></svg>`;
+}
+
+function fmt(v: number): string {
+  return Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 || Math.abs(v) < 1e-3 ? v.toExponential(3) : v.toFixed(4);
+}
+
+/**
+ * A live progress line that updates in place (tslab `update_display_data`): a bar for
+ * epoch/step, the latest value of each numeric metric, and an inline-SVG sparkline per metric
+ * (SVG needs no script, so it also shows in untrusted notebooks). Updates are throttled.
+ */
+export function progressDisplay(opts: { title?: string; metrics?: string[]; minIntervalMs?: number } = {}): ProgressDisplay {
+  const displayId = `cwb-progress-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`;
+  const history: Record<string, { x: number; y: number }[]> = {};
+  const minInterval = opts.minIntervalMs ?? 500;
+  let last: ProgressInfo = {};
+  let sent = false;
+  let lastSent = 0;
+  let tick = 0;
+
+  const render = (note?: string) => {
+    const p = last;
+    const epochs = typeof p.epochs === 'number' ? p.epochs : undefined;
+    const steps = typeof p.steps === 'number' ? p.steps : undefined;
+    let frac: number | undefined;
+    if (epochs && typeof p.epoch === 'number') {
+      const within = steps && typeof p.step === 'number' ? p.step / steps : 0;
+      frac = Math.min(1, (p.epoch + within) / epochs);
+    } else if (steps && typeof p.step === 'number') {
+      frac = Math.min(1, p.step / steps);
+    }
+    const counters = [
+      typeof p.epoch === 'number' ? `epoch ${p.epoch}${epochs ? `/${epochs}` : ''}` : '',
+      typeof p.step === 'number' ? `step ${p.step}${steps ? `/${steps}` : ''}` : '',
+    ].filter(Boolean).join(', ');
+    const keys = Object.keys(history).filter((k) => !opts.metrics || opts.metrics.includes(k));
+    const values = keys.map((k) => `${k}=${fmt(history[k][history[k].length - 1].y)}`).join('  ');
+    const text = `${opts.title ? opts.title + ': ' : ''}${counters}${values ? '  ' + values : ''}${note ? '  ' + note : ''}`;
+    const bar = frac === undefined ? '' :
+      `<div style="width:300px;height:10px;background:#eee;display:inline-block;vertical-align:middle"><div style="width:${(frac * 100).toFixed(1)}%;height:10px;background:#1f77b4"></div></div> ${(frac * 100).toFixed(0)}%`;
+    const sparks = keys.map((k) => `<span style="margin-right:12px">${escapeHtml(k)} ${sparklineSvg(history[k])}</span>`).join('');
+    const html = `<div class="cwb-progress" style="font-family:monospace;font-size:12px">${bar} ${escapeHtml(text.replace(opts.title ? opts.title + ': ' : '', ''))}` +
+      `${opts.title ? `<div><b>${escapeHtml(opts.title)}</b></div>` : ''}<div>${sparks}</div></div>`;
+    displayBundle({ 'text/html': html, 'text/plain': text }, { displayId, update: sent });
+    sent = true;
+    lastSent = Date.now();
+  };
+
+  return {
+    history,
+    onProgress: (p: ProgressInfo) => {
+      last = { ...last, ...p };
+      tick += 1;
+      const x = typeof p.epoch === 'number' && typeof p.step === 'number' && typeof p.steps === 'number' && p.steps > 0
+        ? p.epoch + p.step / p.steps
+        : typeof p.epoch === 'number' ? p.epoch : tick;
+      for (const [k, v] of Object.entries(p)) {
+        if (k === 'epoch' || k === 'epochs' || k === 'step' || k === 'steps') continue;
+        if (typeof v === 'number' && Number.isFinite(v)) (history[k] ??= []).push({ x, y: v });
+        if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+          for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) {
+            if (typeof v2 === 'number' && Number.isFinite(v2)) (history[k2] ??= []).push({ x, y: v2 });
+          }
+        }
+      }
+      if (!sent || Date.now() - lastSent >= minInterval) render();
+    },
+    finish: (note?: string) => render(note ?? 'done'),
+  };
+}

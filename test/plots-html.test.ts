@@ -1,0 +1,163 @@
+import { strict as assert } from 'assert';
+import {
+  plotlyFigureHtml, standaloneHtml, plotlyLibrarySource, lineFigure, ablationFigure, curvesFigure,
+  scatterByClassFigure, tableHtml, toCsv, dataFrameHtml, tableText, showFigure, showTable, progressDisplay,
+  setDisplaySink, resetPlotlyLibrary, writeCsv, writeFigureHtml, type MimeBundle,
+} from '../src/plots';
+import * as fs from 'fs';
+import { execFileSync } from 'child_process';
+import * as os from 'os';
+import * as path from 'path';
+
+/** Removes the inlined plotly.js (which carries URLs as data strings) to inspect the rest of a page. */
+function withoutLibrary(html: string): string {
+  const lib = plotlyLibrarySource();
+  return html.split(lib).join('');
+}
+
+describe('plots: offline HTML', () => {
+  const fig = lineFigure([{ name: 'knn', x: [1, 2, 3], y: [0.31, 0.42, 0.4375] }], { title: 'kNN <acc>' });
+
+  it('a figure div holds its data and draws with Plotly.newPlot, no library unless asked', () => {
+    const html = plotlyFigureHtml(fig, { divId: 'fig-a' });
+    assert.match(html, /<div id="fig-a"/);
+    assert.match(html, /Plotly\.newPlot/);
+    assert.ok(html.includes('[0.31,0.42,0.4375]'), 'y values are in the HTML');
+    assert.ok(html.includes('kNN \\u003cacc\\u003e'), 'the title is script-escaped');
+    assert.ok(!html.includes('plotly.js v'), 'no library without includeLib');
+    assert.ok(!/https?:\/\//.test(html), 'no URL in the figure HTML');
+  });
+
+  it('includeLib inlines plotly.js from node_modules, never a CDN <script src>', () => {
+    const html = plotlyFigureHtml(fig, { includeLib: true, divId: 'fig-b' });
+    assert.ok(html.length > 4_000_000, `library inlined (${html.length} chars)`);
+    assert.ok(html.includes('plotly.js v4.'), 'plotly.js banner present');
+    assert.ok(!/<script[^>]*\bsrc=/i.test(html), 'no external script');
+    assert.ok(!/https?:\/\//.test(withoutLibrary(html)), 'no URL outside the library text');
+  });
+
+  it('standaloneHtml is a full page with the library exactly once and all parts', () => {
+    const page = standaloneHtml('Report & <co>', [plotlyFigureHtml(fig), plotlyFigureHtml(fig), tableHtml([{ a: 1 }])]);
+    assert.match(page, /^<!DOCTYPE html>/);
+    assert.equal(page.split('plotly.js v4.').length - 1, 1, 'library inlined once');
+    assert.equal((page.match(/Plotly\.newPlot/g) ?? []).length, 2);
+    assert.ok(page.includes('<title>Report &amp; &lt;co&gt;</title>'));
+    assert.ok(!/https?:\/\//.test(withoutLibrary(page)), 'no URL outside the library text');
+    assert.ok(!/<(script|link)[^>]*\b(src|href)=/i.test(page), 'no external resources');
+  });
+
+  it('rejects a bad figure and a bad div id', () => {
+    assert.throws(() => plotlyFigureHtml({} as never), /data/);
+    assert.throws(() => plotlyFigureHtml(fig, { divId: '1 bad"' }), /divId/);
+  });
+
+  it('figure builders: error bars, log-x, subplots, scatter by class, and shape errors', () => {
+    const ab = ablationFigure([{ value: 4096, mean: 0.5, std: 0.02 }, { value: 256, mean: 0.4, std: 0.01 }], { logX: true, paper: [{ value: 4096, score: 59 }] });
+    assert.deepEqual(ab.data[0].x, [256, 4096], 'sorted by the swept value');
+    assert.deepEqual((ab.data[0].error_y as { array: number[] }).array, [0.01, 0.02]);
+    assert.equal((ab.layout!.xaxis as { type: string }).type, 'log');
+    assert.equal(ab.data[1].yaxis, 'y2');
+    const cv = curvesFigure([{ name: 'run', history: [{ epoch: 0, loss: 2 }, { epoch: 1, loss: 1.5, knn: 0.3 }] }], ['loss', 'knn']);
+    assert.equal(cv.data.length, 2);
+    assert.deepEqual(cv.data[1].x, [1], 'missing values are skipped, not drawn as 0');
+    const sc = scatterByClassFigure([[0, 0], [1, 1], [2, 2]], [1, 0, 1], ['cat', 'dog']);
+    assert.deepEqual(sc.data.map((d) => d.name), ['cat', 'dog']);
+    assert.deepEqual(sc.data[1].x, [0, 2]);
+    assert.throws(() => lineFigure([{ name: 's', x: [1, 2], y: [1] }]), /x of length 2 but y of length 1/);
+    assert.throws(() => scatterByClassFigure([[0, 0]], [0, 1], ['a']), /1 points but 2 labels/);
+  });
+});
+
+describe('plots: tables and CSV', () => {
+  const rows = [
+    { method: 'MoCo, v2', K: 4096, knn: 0.8258333, note: 'said "hi"\nthen left' },
+    { method: '<b>x</b>', K: 256, knn: NaN },
+  ];
+
+  it('toCsv quotes commas, quotes and newlines (RFC 4180) and keeps full precision', () => {
+    const csv = toCsv(rows);
+    assert.equal(csv.split('\n')[0], 'method,K,knn,note');
+    assert.ok(csv.includes('"MoCo, v2",4096,0.8258333,"said ""hi""\nthen left"'));
+    assert.ok(csv.includes('<b>x</b>,256,,'), 'NaN and missing cells are empty');
+  });
+
+  it('tableHtml escapes text and rounds numbers; tableText aligns columns', () => {
+    const html = tableHtml(rows, { caption: 'ours' });
+    assert.ok(html.includes('&lt;b&gt;x&lt;/b&gt;'));
+    assert.ok(html.includes('<td>0.8258</td>'));
+    assert.ok(html.includes('<caption>ours</caption>'));
+    const text = tableText(rows, { columns: ['method', 'K'] });
+    assert.equal(text.split('\n')[2], 'MoCo, v2  4096');
+  });
+
+  it('dataFrameHtml and toCsv read danfojs DataFrames (in a child process)', () => {
+    // danfojs-node carries its own tfjs copy whose kernels overwrite @tensorflow/tfjs's cpu kernels
+    // in the shared registry, so it must not be loaded into the test runner's process.
+    const script = [
+      "const dfd = require('danfojs-node');",
+      "const p = require('./src/plots');",
+      "const df = new dfd.DataFrame([{ a: 1, b: 'x,y' }, { a: 2.5, b: 'z' }]);",
+      "process.stdout.write(JSON.stringify({ html: p.dataFrameHtml(df), csv: p.toCsv(df) }));",
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['-r', 'tsx/cjs', '-e', script], { cwd: path.join(__dirname, '..'), encoding: 'utf8' });
+    const { html, csv } = JSON.parse(out) as { html: string; csv: string };
+    assert.ok(html.includes('<td class="cwb-text">x,y</td>'));
+    assert.equal(csv, 'a,b\n1,"x,y"\n2.5,z\n');
+    assert.throws(() => dataFrameHtml({ columns: ['a', 'b'], values: [[1]] }), /row 0 has 1 cells but the frame has 2 columns/);
+    assert.ok(dataFrameHtml({ columns: ['a'], values: [[3]] }).includes('<td>3</td>'));
+  });
+
+  it('writeCsv and writeFigureHtml write files', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cwb-plots-'));
+    writeCsv(path.join(dir, 't.csv'), rows);
+    assert.ok(fs.readFileSync(path.join(dir, 't.csv'), 'utf8').startsWith('method,K,knn,note\n'));
+    writeFigureHtml(path.join(dir, 'f.html'), 'F', [lineFigure([{ name: 'a', x: [1], y: [2] }])], { tables: [{ rows }] });
+    const page = fs.readFileSync(path.join(dir, 'f.html'), 'utf8');
+    assert.ok(page.includes('Plotly.newPlot') && page.includes('<table'));
+    fs.rmSync(dir, { recursive: true });
+  });
+});
+
+describe('plots: notebook display helpers', () => {
+  const sent: { bundle: MimeBundle; id?: string; update: boolean }[] = [];
+  before(() => setDisplaySink((bundle, id, update) => sent.push({ bundle, id, update })));
+  after(() => setDisplaySink(undefined));
+  beforeEach(() => {
+    sent.length = 0;
+    resetPlotlyLibrary();
+  });
+
+  it('showFigure sends the plotly JSON object, HTML and text; library only with the first figure', () => {
+    const fig = lineFigure([{ name: 'loss', x: [0, 1], y: [2, 1] }]);
+    showFigure(fig);
+    showFigure(fig);
+    assert.equal(sent.length, 2);
+    const b = sent[0].bundle;
+    const json = b['application/vnd.plotly.v1+json'] as { data: { y: number[] }[] };
+    assert.equal(typeof json, 'object', 'JSON MIME carries an object, not a string');
+    assert.deepEqual(json.data[0].y, [2, 1]);
+    assert.ok((b['text/html'] as string).includes('plotly.js v4.'));
+    assert.ok(!(sent[1].bundle['text/html'] as string).includes('plotly.js v4.'), 'second figure reuses window.Plotly');
+    assert.match(b['text/plain'] as string, /1 trace/);
+  });
+
+  it('showTable sends HTML and a text table', () => {
+    showTable([{ a: 1, b: 'x' }], { caption: 'cap' });
+    assert.ok((sent[0].bundle['text/html'] as string).includes('<table'));
+    assert.match(sent[0].bundle['text/plain'] as string, /^cap\na\s+b/);
+  });
+
+  it('progressDisplay updates one display in place and records the metrics', () => {
+    const pd = progressDisplay({ title: 'train', minIntervalMs: 0 });
+    pd.onProgress({ epoch: 0, epochs: 2, step: 1, steps: 4, loss: 2.5 });
+    pd.onProgress({ epoch: 1, epochs: 2, step: 4, steps: 4, loss: 2.0, metrics: { knn: 0.3 } });
+    pd.finish();
+    assert.equal(sent.length, 3);
+    assert.equal(sent[0].update, false);
+    assert.ok(sent.slice(1).every((s) => s.update && s.id === sent[0].id), 'later sends update the same display');
+    assert.deepEqual(pd.history.loss.map((p) => p.y), [2.5, 2.0]);
+    assert.deepEqual(pd.history.knn.map((p) => p.y), [0.3]);
+    assert.ok((sent[2].bundle['text/html'] as string).includes('<svg'), 'sparkline drawn');
+    assert.match(sent[2].bundle['text/plain'] as string, /epoch 1\/2.*loss=2 .*knn=0\.3000.*done/);
+  });
+});
