@@ -90,7 +90,8 @@ describe('plots: tables and CSV', () => {
     assert.equal(text.split('\n')[2], 'MoCo, v2  4096');
   });
 
-  it('dataFrameHtml and toCsv read danfojs DataFrames (in a child process)', () => {
+  it('dataFrameHtml and toCsv read danfojs DataFrames (in a child process)', function () {
+    this.timeout(120_000);
     // danfojs-node carries its own tfjs copy whose kernels overwrite @tensorflow/tfjs's cpu kernels
     // in the shared registry, so it must not be loaded into the test runner's process.
     const script = [
@@ -159,5 +160,23 @@ describe('plots: notebook display helpers', () => {
     assert.deepEqual(pd.history.knn.map((p) => p.y), [0.3]);
     assert.ok((sent[2].bundle['text/html'] as string).includes('<svg'), 'sparkline drawn');
     assert.match(sent[2].bundle['text/plain'] as string, /epoch 1\/2.*loss=2 .*knn=0\.3000.*done/);
+  });
+
+  it('progressDisplay reads the runner events (1-based epochs, phase, metrics) and throttles train steps', () => {
+    const pd = progressDisplay({ minIntervalMs: 60_000 });
+    const ev = (phase: string, epoch: number, step: number, loss: number, metrics: Record<string, number> = {}) =>
+      pd.onProgress({ phase, runId: 'moco-k256', epoch, epochs: 2, step, steps: 4, loss, lr: 0.06, imagesPerSec: 100, etaSec: 5, metrics });
+    ev('train', 1, 2, 3.0);
+    ev('train', 1, 4, 2.8); // throttled
+    ev('epoch', 1, 4, 2.8, { knnAcc: 0.25 });
+    ev('train', 2, 2, 2.5); // throttled
+    ev('done', 2, 4, 2.4, { knnAcc: 0.3 });
+    assert.equal(sent.length, 3, 'first event, epoch end and done are drawn');
+    assert.deepEqual(pd.history.loss.map((p) => p.x), [0.5, 1, 1.5, 2]);
+    assert.deepEqual(pd.history.knnAcc, [{ x: 1, y: 0.25 }, { x: 2, y: 0.3 }]);
+    const html = sent[2].bundle['text/html'] as string;
+    assert.ok(html.includes('width:100.0%'), 'bar full at the end');
+    assert.ok(!html.includes('imagesPerSec <svg'), 'throughput is text only');
+    assert.match(sent[2].bundle['text/plain'] as string, /moco-k256 epoch 2\/2 step 4\/4.*knnAcc=0\.3000/);
   });
 });

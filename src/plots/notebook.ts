@@ -142,12 +142,20 @@ export function showPng(png: Uint8Array, alt = 'image'): void {
 // Live progress
 // ---------------------------------------------------------------------------------------------
 
-/** What a progress callback receives: counters plus any numeric metrics (loss, knn, lr...). */
+/**
+ * What a progress callback receives: counters plus any numeric metrics (loss, knnAcc...).
+ * It matches the experiments runner's ProgressEvent (1-based epoch and step, `phase`, `runId`,
+ * `metrics`) and also accepts looser records (0-based epochs when `phase` is absent).
+ */
 export interface ProgressInfo {
+  phase?: string;
+  runId?: string;
   epoch?: number;
   epochs?: number;
   step?: number;
   steps?: number;
+  message?: string;
+  metrics?: Record<string, number>;
   [key: string]: unknown;
 }
 
@@ -156,11 +164,14 @@ export interface ProgressDisplay {
   onProgress: (p: ProgressInfo) => void;
   /** Renders the final state (always, ignoring the throttle). */
   finish: (note?: string) => void;
-  /** Values recorded so far per metric, for a plot afterwards. */
+  /** Values recorded so far per metric (x = fractional epochs done), for a plot afterwards. */
   readonly history: Record<string, { x: number; y: number }[]>;
 }
 
-function sparklineSvg(points: { x: number; y: number }[], w = 220, h = 40): string {
+/** Fields shown as text but not plotted as sparklines by default. */
+const TEXT_ONLY = new Set(['lr', 'imagesPerSec', 'etaSec']);
+
+function sparklineSvg(points: { x: number; y: number }[], w = 200, h = 36): string {
   if (points.length < 2) return '';
   const xs = points.map((p) => p.x);
   const ys = points.map((p) => p.y);
@@ -173,49 +184,67 @@ function sparklineSvg(points: { x: number; y: number }[], w = 220, h = 40): stri
 }
 
 function fmt(v: number): string {
-  return Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 || Math.abs(v) < 1e-3 ? v.toExponential(3) : v.toFixed(4);
+  if (Number.isInteger(v)) return String(v);
+  return Math.abs(v) >= 1000 || Math.abs(v) < 1e-3 ? v.toExponential(2) : v.toFixed(4);
 }
 
 /**
- * A live progress line that updates in place (tslab `update_display_data`): a bar for
- * epoch/step, the latest value of each numeric metric, and an inline-SVG sparkline per metric
- * (SVG needs no script, so it also shows in untrusted notebooks). Updates are throttled.
+ * A live progress line that updates in place (tslab `update_display_data`): a bar over all
+ * epochs, the latest value of each numeric field, and an inline-SVG sparkline per plotted metric
+ * (SVG needs no script, so it also shows in untrusted notebooks). Updates are throttled to one per
+ * `minIntervalMs`; 'epoch', 'eval' and 'done' events are always drawn.
  */
 export function progressDisplay(opts: { title?: string; metrics?: string[]; minIntervalMs?: number } = {}): ProgressDisplay {
   const displayId = `cwb-progress-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`;
   const history: Record<string, { x: number; y: number }[]> = {};
+  const latest: Record<string, number> = {};
   const minInterval = opts.minIntervalMs ?? 500;
   let last: ProgressInfo = {};
   let sent = false;
   let lastSent = 0;
   let tick = 0;
 
+  const epochsDone = (p: ProgressInfo): number | undefined => {
+    if (typeof p.epoch !== 'number') return undefined;
+    const oneBased = typeof p.phase === 'string';
+    const base = oneBased ? p.epoch - 1 : p.epoch;
+    if (p.phase === 'epoch' || p.phase === 'done') return p.epoch;
+    const within = typeof p.step === 'number' && typeof p.steps === 'number' && p.steps > 0 ? p.step / p.steps : 0;
+    return base + within;
+  };
+
   const render = (note?: string) => {
     const p = last;
-    const epochs = typeof p.epochs === 'number' ? p.epochs : undefined;
-    const steps = typeof p.steps === 'number' ? p.steps : undefined;
-    let frac: number | undefined;
-    if (epochs && typeof p.epoch === 'number') {
-      const within = steps && typeof p.step === 'number' ? p.step / steps : 0;
-      frac = Math.min(1, (p.epoch + within) / epochs);
-    } else if (steps && typeof p.step === 'number') {
-      frac = Math.min(1, p.step / steps);
-    }
+    const done = epochsDone(p);
+    const frac = done !== undefined && typeof p.epochs === 'number' && p.epochs > 0 ? Math.min(1, done / p.epochs)
+      : typeof p.step === 'number' && typeof p.steps === 'number' && p.steps > 0 ? Math.min(1, p.step / p.steps) : undefined;
     const counters = [
-      typeof p.epoch === 'number' ? `epoch ${p.epoch}${epochs ? `/${epochs}` : ''}` : '',
-      typeof p.step === 'number' ? `step ${p.step}${steps ? `/${steps}` : ''}` : '',
-    ].filter(Boolean).join(', ');
-    const keys = Object.keys(history).filter((k) => !opts.metrics || opts.metrics.includes(k));
-    const values = keys.map((k) => `${k}=${fmt(history[k][history[k].length - 1].y)}`).join('  ');
-    const text = `${opts.title ? opts.title + ': ' : ''}${counters}${values ? '  ' + values : ''}${note ? '  ' + note : ''}`;
+      typeof p.runId === 'string' ? p.runId : '',
+      typeof p.epoch === 'number' ? `epoch ${p.epoch}${typeof p.epochs === 'number' ? `/${p.epochs}` : ''}` : '',
+      typeof p.step === 'number' ? `step ${p.step}${typeof p.steps === 'number' ? `/${p.steps}` : ''}` : '',
+    ].filter(Boolean).join(' ');
+    const values = Object.keys(latest).map((k) => `${k}=${fmt(latest[k])}`).join('  ');
+    const msg = [p.message, note].filter((x) => typeof x === 'string' && x).join(' ');
+    const text = `${opts.title ? opts.title + ': ' : ''}${counters}${values ? '  ' + values : ''}${msg ? '  ' + msg : ''}`;
     const bar = frac === undefined ? '' :
-      `<div style="width:300px;height:10px;background:#eee;display:inline-block;vertical-align:middle"><div style="width:${(frac * 100).toFixed(1)}%;height:10px;background:#1f77b4"></div></div> ${(frac * 100).toFixed(0)}%`;
-    const sparks = keys.map((k) => `<span style="margin-right:12px">${escapeHtml(k)} ${sparklineSvg(history[k])}</span>`).join('');
-    const html = `<div class="cwb-progress" style="font-family:monospace;font-size:12px">${bar} ${escapeHtml(text.replace(opts.title ? opts.title + ': ' : '', ''))}` +
-      `${opts.title ? `<div><b>${escapeHtml(opts.title)}</b></div>` : ''}<div>${sparks}</div></div>`;
+      `<div style="width:300px;height:10px;background:#eee;display:inline-block;vertical-align:middle"><div style="width:${(frac * 100).toFixed(1)}%;height:10px;background:#1f77b4"></div></div> ${(frac * 100).toFixed(0)}% `;
+    const plotted = Object.keys(history).filter((k) => (opts.metrics ? opts.metrics.includes(k) : !TEXT_ONLY.has(k)));
+    const sparks = plotted.map((k) => `<span style="margin-right:12px;white-space:nowrap">${escapeHtml(k)} ${sparklineSvg(history[k])}</span>`).join('');
+    const html = `<div class="cwb-progress" style="font-family:monospace;font-size:12px">` +
+      `${opts.title ? `<div><b>${escapeHtml(opts.title)}</b></div>` : ''}` +
+      `<div>${bar}${escapeHtml(counters)}</div><div>${escapeHtml(values)}${msg ? ' ' + escapeHtml(msg) : ''}</div><div>${sparks}</div></div>`;
     displayBundle({ 'text/html': html, 'text/plain': text }, { displayId, update: sent });
     sent = true;
     lastSent = Date.now();
+  };
+
+  const record = (k: string, v: unknown, x: number) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) return;
+    latest[k] = v;
+    const h = (history[k] ??= []);
+    // Repeated events at the same x (e.g. the 'epoch' event after the last 'train' step) replace, not append.
+    if (h.length > 0 && h[h.length - 1].x === x) h[h.length - 1].y = v;
+    else h.push({ x, y: v });
   };
 
   return {
@@ -223,19 +252,17 @@ export function progressDisplay(opts: { title?: string; metrics?: string[]; minI
     onProgress: (p: ProgressInfo) => {
       last = { ...last, ...p };
       tick += 1;
-      const x = typeof p.epoch === 'number' && typeof p.step === 'number' && typeof p.steps === 'number' && p.steps > 0
-        ? p.epoch + p.step / p.steps
-        : typeof p.epoch === 'number' ? p.epoch : tick;
+      const x = epochsDone(p) ?? tick;
       for (const [k, v] of Object.entries(p)) {
-        if (k === 'epoch' || k === 'epochs' || k === 'step' || k === 'steps') continue;
-        if (typeof v === 'number' && Number.isFinite(v)) (history[k] ??= []).push({ x, y: v });
-        if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-          for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) {
-            if (typeof v2 === 'number' && Number.isFinite(v2)) (history[k2] ??= []).push({ x, y: v2 });
-          }
+        if (['epoch', 'epochs', 'step', 'steps'].includes(k)) continue;
+        if (k === 'metrics' && v !== null && typeof v === 'object') {
+          for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) record(k2, v2, x);
+        } else {
+          record(k, v, x);
         }
       }
-      if (!sent || Date.now() - lastSent >= minInterval) render();
+      const important = p.phase === 'epoch' || p.phase === 'eval' || p.phase === 'done';
+      if (!sent || important || Date.now() - lastSent >= minInterval) render();
     },
     finish: (note?: string) => render(note ?? 'done'),
   };
