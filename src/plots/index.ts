@@ -4,3 +4,4 @@ export * from './html';
 export * from './table';
 export * from './notebook';
 export * from './write';
+export * from './paper-numbers';
