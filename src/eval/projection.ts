@@ -47,7 +47,7 @@ export function pca2d(x: tf.Tensor2D, opts: { iterations?: number; seed?: number
     const coords = tf.matMul(xc, tf.concat([e1.v, e2.v], 1)).arraySync() as number[][]; // [N, 2]
     return {
       points: coords.map((r) => [r[0], r[1]] as [number, number]),
-      explainedVariance: [totalVar > 0 ? e1.lambda / totalVar : 0, totalVar > 0 ? e2.lambda / totalVar : 0],
+      explainedVariance: [totalVar > 0 ? e1.lambda / totalVar : 0, totalVar > 0 ? e2.lambda / totalVar : 0] as [number, number],
     };
   });
 }

@@ -1,0 +1,366 @@
+#!/usr/bin/env node
+/**
+ * `cwb`: the command line of contrastive-workbench. It parses arguments and calls the library
+ * (initBackend, run, sweep, ablation, writeReport); it holds no training logic.
+ *
+ *   cwb info [--json]                       backend report
+ *   cwb train --config run.json             one run (resumes when started again)
+ *   cwb sweep <ablation> --budget quick     an ablation sweep (--index i, --list, --slurm)
+ *   cwb eval --run <dir>                    evaluate a run's checkpoint again
+ *   cwb report                              CSV per ablation + results/report.html
+ *   cwb reproduce --budget quick            the four ablations, then report
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseArgs, type ParseArgsConfig } from 'util';
+import { initBackend } from './backend/init';
+import { ablation, ABLATIONS, BUDGETS, type Ablation } from './experiments/ablations';
+import { applyOverrides, validateConfig, type RunConfig } from './experiments/config';
+import { resultsRoot } from './experiments/paths';
+import { writeExperimentCsv, writeReport } from './experiments/report';
+import { evaluateCheckpoint, run } from './experiments/runner';
+import { sweep, sweepPoints } from './experiments/sweep';
+import { readJson } from './util/fsx';
+
+class UsageError extends Error {}
+
+const GLOBAL_HELP = `Global options:
+  --backend <b>       auto, tensorflow, webgpu, wasm or cpu (default: $CWB_BACKEND, then auto)
+  --data-dir <dir>    where datasets live (default: $DATA_DIR, then ./data)
+  --results-dir <dir> where runs are written (default: $CWB_RESULTS_DIR, then ./results)
+  --quiet             no progress bar
+  -h, --help          this help`;
+
+const HELP: Record<string, string> = {
+  main: `cwb: contrastive-workbench (MoCo, MoCHi, MixCo, SupCon ablations on TensorFlow.js)
+
+Usage: cwb <command> [options]
+
+Commands:
+  info        show the chosen backend, its device, and why faster backends were skipped
+  train       train one run from a JSON config (resumes from its last checkpoint)
+  sweep       run an ablation sweep (${ABLATIONS.join(', ')})
+  eval        evaluate a run's checkpoint again (kNN, linear probe, alignment/uniformity)
+  report      collect results into one CSV per ablation and results/report.html
+  reproduce   run the four ablation sweeps at a budget, then report
+
+Run 'cwb <command> --help' for a command's options.
+
+${GLOBAL_HELP}`,
+  info: `Usage: cwb info [--json] [--backend b]
+
+Initialise the backend (as training would) and print the report: chosen backend, device, how it
+was chosen, and the skipped faster backends with reasons. Exits non-zero with the reason when a
+backend named by --backend or $CWB_BACKEND cannot be loaded.
+
+  --json    print the report as JSON on stdout
+
+${GLOBAL_HELP}`,
+  train: `Usage: cwb train --config run.json [--set path=value ...] [--force] [--max-epochs n]
+
+Train one run described by a RunConfig JSON file. Results go to
+<results-dir>/<experiment>/<run-id>/ (config.json, metrics.jsonl, checkpoint/, summary.json).
+Started again, the run resumes from its last checkpoint; a complete run is not repeated.
+
+  --config <file>     the RunConfig JSON (required)
+  --set <path=value>  override a field, e.g. --set method.K=1024 --set epochs=5 (value parsed as JSON)
+  --force             delete the run's folder and start over
+  --max-epochs <n>    train at most n epochs in this call (the run stays resumable)
+  --print-config      print the validated config and exit
+
+${GLOBAL_HELP}`,
+  sweep: `Usage: cwb sweep <ablation> [--budget b] [--index i] [--list] [--slurm]
+
+Run an ablation's sweep. Ablations: ${ABLATIONS.join(', ')}. Budgets: ${BUDGETS.join(', ')}
+(smoke: seconds on synthetic data; quick: about 30 min per ablation on a 2-core CPU;
+paper: ResNet-18, 200 epochs, 3 seeds). Complete runs are skipped, an unfinished one resumes.
+Afterwards <results-dir>/<ablation>-<budget>/results.csv and results/report.html are rewritten.
+
+  --budget <b>   smoke, quick or paper (default quick)
+  --index <i>    run only point i (0-based; for job arrays); repeatable
+  --list         list the points with their indices and run ids, run nothing
+  --slurm        print a Slurm job-array script (one task per point) and exit
+  --slurm-time <hh:mm:ss>   time limit per task in the script (default by budget)
+  --slurm-partition <p>     partition line in the script
+
+${GLOBAL_HELP}`,
+  eval: `Usage: cwb eval --run <run-dir> [--linear moco|supcon|fast] [--align-uniform] [--json]
+
+Evaluate the latest checkpoint of a run: kNN monitor, plus a linear probe (protocol given, else the
+run's own) and alignment/uniformity when asked.
+
+${GLOBAL_HELP}`,
+  report: `Usage: cwb report
+
+Collect every run under the results folder (written by any number of processes) into
+<results-dir>/<experiment>/results.csv and <results-dir>/report.html (plots inline, works offline).
+
+${GLOBAL_HELP}`,
+  reproduce: `Usage: cwb reproduce [--budget b]
+
+Run the four ablation sweeps (${ABLATIONS.join(', ')}) at the budget (default quick), then write
+the report. Safe to restart: finished runs are skipped and an interrupted one resumes.
+
+  --budget <b>   smoke, quick or paper (default quick)
+
+${GLOBAL_HELP}`,
+};
+
+const GLOBAL_OPTIONS: ParseArgsConfig['options'] = {
+  backend: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'results-dir': { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+const COMMAND_OPTIONS: Record<string, ParseArgsConfig['options']> = {
+  info: { json: { type: 'boolean' } },
+  train: {
+    config: { type: 'string' },
+    set: { type: 'string', multiple: true },
+    force: { type: 'boolean' },
+    'max-epochs': { type: 'string' },
+    'print-config': { type: 'boolean' },
+  },
+  sweep: {
+    budget: { type: 'string' },
+    index: { type: 'string', multiple: true },
+    list: { type: 'boolean' },
+    slurm: { type: 'boolean' },
+    'slurm-time': { type: 'string' },
+    'slurm-partition': { type: 'string' },
+  },
+  eval: { run: { type: 'string' }, linear: { type: 'string' }, 'align-uniform': { type: 'boolean' }, json: { type: 'boolean' } },
+  report: {},
+  reproduce: { budget: { type: 'string' } },
+};
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+function intOption(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new UsageError(`--${name} must be a non-negative integer, got '${v}'`);
+  return Number(v);
+}
+
+function budgetOf(v: Values): string {
+  const b = (v.budget as string | undefined) ?? 'quick';
+  if (!(BUDGETS as readonly string[]).includes(b)) throw new UsageError(`--budget must be one of ${BUDGETS.join(', ')}, got '${b}'`);
+  return b;
+}
+
+function common(v: Values) {
+  const dataDir = v['data-dir'] as string | undefined;
+  if (dataDir) process.env.DATA_DIR = path.resolve(dataDir);
+  const resultsDir = v['results-dir'] as string | undefined;
+  return {
+    backend: v.backend as string | undefined,
+    dataDir: dataDir ? path.resolve(dataDir) : undefined,
+    resultsDir: resultsDir ? path.resolve(resultsDir) : undefined,
+    quiet: Boolean(v.quiet),
+  };
+}
+
+function parseValue(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
+}
+
+async function cmdInfo(v: Values): Promise<void> {
+  const report = await initBackend(v.backend as string | undefined, { quiet: true });
+  if (v.json) {
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    return;
+  }
+  const lines = [`backend:   ${report.backend}`, `device:    ${report.device}`, `chosen by: ${report.chosenBy}`];
+  for (const s of report.skipped) lines.push(`skipped:   ${s.backend}: ${s.reason}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+async function cmdTrain(v: Values): Promise<void> {
+  const file = v.config as string | undefined;
+  if (!file) throw new UsageError('train needs --config <file.json>');
+  let cfg = readJson<RunConfig>(file);
+  const sets = (v.set as string[] | undefined) ?? [];
+  if (sets.length) {
+    const o: Record<string, unknown> = {};
+    for (const s of sets) {
+      const eq = s.indexOf('=');
+      if (eq <= 0) throw new UsageError(`--set expects path=value, got '${s}'`);
+      o[s.slice(0, eq)] = parseValue(s.slice(eq + 1));
+    }
+    cfg = applyOverrides(cfg, o);
+  }
+  try {
+    cfg = validateConfig(cfg);
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`);
+  }
+  if (v['print-config']) {
+    process.stdout.write(JSON.stringify(cfg, null, 2) + '\n');
+    return;
+  }
+  const c = common(v);
+  const res = await run(cfg, { ...c, force: Boolean(v.force), maxEpochs: intOption(v['max-epochs'] as string | undefined, 'max-epochs') });
+  process.stdout.write(
+    JSON.stringify({ runId: res.runId, dir: res.dir, complete: Boolean(res.summary), skipped: res.skipped, resumedFrom: res.resumedFrom, summary: res.summary ?? null }, null, 2) + '\n',
+  );
+}
+
+export function slurmScript(ab: Ablation, opts: { time?: string; partition?: string; resultsDir?: string; dataDir?: string; cwd?: string } = {}): string {
+  const n = ab.points.length;
+  const time = opts.time ?? ({ smoke: '00:10:00', quick: '02:00:00', paper: '72:00:00' } as Record<string, string>)[ab.budget];
+  const gpu = ab.budget === 'paper';
+  const args = [`sweep ${ab.name}`, `--budget ${ab.budget}`, '--index "$SLURM_ARRAY_TASK_ID"'];
+  if (opts.resultsDir) args.push(`--results-dir ${JSON.stringify(opts.resultsDir)}`);
+  if (opts.dataDir) args.push(`--data-dir ${JSON.stringify(opts.dataDir)}`);
+  return [
+    '#!/bin/bash',
+    `# ${ab.name} (${ab.budget}): ${n} runs, one array task each. ${ab.description}`,
+    `#SBATCH --job-name=cwb-${ab.name}-${ab.budget}`,
+    `#SBATCH --array=0-${n - 1}`,
+    `#SBATCH --time=${time}`,
+    '#SBATCH --cpus-per-task=4',
+    '#SBATCH --mem=16G',
+    ...(gpu ? ['#SBATCH --gres=gpu:1'] : []),
+    ...(opts.partition ? [`#SBATCH --partition=${opts.partition}`] : []),
+    '#SBATCH --output=slurm-%x-%A_%a.out',
+    'set -euo pipefail',
+    `cd ${JSON.stringify(opts.cwd ?? process.cwd())}`,
+    '# Each task trains one point (resuming if requeued); the last one to finish merges the report.',
+    `npx cwb ${args.join(' ')} --quiet`,
+    '',
+    `# After the array: npx cwb report${opts.resultsDir ? ` --results-dir ${JSON.stringify(opts.resultsDir)}` : ''}`,
+    '',
+  ].join('\n');
+}
+
+async function cmdSweep(v: Values, positionals: string[]): Promise<void> {
+  const name = positionals[0];
+  if (!name) throw new UsageError(`sweep needs an ablation name: ${ABLATIONS.join(', ')}`);
+  if (!(ABLATIONS as readonly string[]).includes(name)) throw new UsageError(`unknown ablation '${name}'; choose one of ${ABLATIONS.join(', ')}`);
+  const ab = ablation(name, budgetOf(v));
+  const c = common(v);
+  if (v.slurm) {
+    process.stdout.write(slurmScript(ab, { time: v['slurm-time'] as string | undefined, partition: v['slurm-partition'] as string | undefined, resultsDir: c.resultsDir, dataDir: c.dataDir }));
+    return;
+  }
+  if (v.list) {
+    for (const p of sweepPoints(ab.base, ab.points, c.resultsDir)) {
+      const done = fs.existsSync(path.join(p.dir, 'summary.json'));
+      process.stdout.write(`${p.index}\t${done ? 'complete' : 'pending '}\t${p.runId}\t${JSON.stringify(p.params)}\n`);
+    }
+    return;
+  }
+  const index = ((v.index as string[] | undefined) ?? []).map((s) => intOption(s, 'index') as number);
+  await sweepAblation(ab, { ...c, index: index.length ? index : undefined });
+}
+
+async function sweepAblation(ab: Ablation, opts: ReturnType<typeof common> & { index?: number[] }): Promise<void> {
+  const t0 = Date.now();
+  if (!opts.quiet) process.stderr.write(`[cwb] ${ab.name} (${ab.budget}): ${ab.description}; ${ab.points.length} runs\n`);
+  const res = await sweep(ab.base, ab.points, {
+    ...opts,
+    onPoint: (p, total) => {
+      if (!opts.quiet) process.stderr.write(`[cwb] point ${p.index + 1}/${total}: ${p.runId} ${JSON.stringify(p.params)}\n`);
+    },
+  });
+  const exp = ab.base.experiment;
+  const { file } = writeExperimentCsv(opts.resultsDir, exp);
+  const rep = writeReport(opts.resultsDir);
+  const done = res.rows.filter((r) => r.status !== 'pending').length;
+  process.stdout.write(
+    `${exp}: ${done}/${res.rows.length} runs complete in ${((Date.now() - t0) / 1000).toFixed(1)} s\nCSV: ${file}\nreport: ${rep.html}\n`,
+  );
+}
+
+async function cmdEval(v: Values): Promise<void> {
+  const dir = v.run as string | undefined;
+  if (!dir) throw new UsageError('eval needs --run <run-dir>');
+  const c = common(v);
+  const linear = v.linear as string | undefined;
+  if (linear !== undefined && !['moco', 'supcon', 'fast'].includes(linear)) throw new UsageError(`--linear must be moco, supcon or fast, got '${linear}'`);
+  const out = await evaluateCheckpoint(path.resolve(dir), {
+    dataDir: c.dataDir,
+    backend: c.backend,
+    linear: linear ? { protocol: linear as 'moco' | 'supcon' | 'fast' } : undefined,
+    alignUniform: v['align-uniform'] ? true : undefined,
+  });
+  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+}
+
+function cmdReport(v: Values): void {
+  const c = common(v);
+  const rep = writeReport(c.resultsDir);
+  for (const [exp, file] of Object.entries(rep.csv)) process.stdout.write(`${exp}: ${rep.rows[exp].length} runs -> ${file}\n`);
+  process.stdout.write(`report: ${rep.html}\n`);
+}
+
+async function cmdReproduce(v: Values): Promise<void> {
+  const budget = budgetOf(v);
+  const c = common(v);
+  const t0 = Date.now();
+  for (const name of ABLATIONS) await sweepAblation(ablation(name, budget), c);
+  process.stdout.write(`reproduce (${budget}) finished in ${((Date.now() - t0) / 60000).toFixed(1)} min; results in ${resultsRoot(c.resultsDir)}\n`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const command = argv[0] && !argv[0].startsWith('-') ? argv[0] : undefined;
+  if (!command) {
+    if (argv.includes('--help') || argv.includes('-h') || argv.length === 0) {
+      process.stdout.write(HELP.main + '\n');
+      return argv.length === 0 ? 2 : 0;
+    }
+    throw new UsageError(`expected a command first (${Object.keys(COMMAND_OPTIONS).join(', ')}), got '${argv[0]}'`);
+  }
+  if (!(command in COMMAND_OPTIONS)) throw new UsageError(`unknown command '${command}'; commands: ${Object.keys(COMMAND_OPTIONS).join(', ')}`);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv.slice(1), options: { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[command] }, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError(`${command}: ${(e as Error).message}`);
+  }
+  const v = parsed.values as Values;
+  if (v.help) {
+    process.stdout.write(HELP[command] + '\n');
+    return 0;
+  }
+  if (command !== 'sweep' && parsed.positionals.length) throw new UsageError(`${command}: unexpected argument '${parsed.positionals[0]}'`);
+  switch (command) {
+    case 'info':
+      await cmdInfo(v);
+      break;
+    case 'train':
+      await cmdTrain(v);
+      break;
+    case 'sweep':
+      await cmdSweep(v, parsed.positionals);
+      break;
+    case 'eval':
+      await cmdEval(v);
+      break;
+    case 'report':
+      cmdReport(v);
+      break;
+    case 'reproduce':
+      await cmdReproduce(v);
+      break;
+  }
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      const msg = e instanceof Error ? e.message : String(e);
+      process.stderr.write(`cwb: ${msg}\n`);
+      if (e instanceof UsageError) process.stderr.write(`Run 'cwb --help' for usage.\n`);
+      process.exit(e instanceof UsageError ? 2 : 1);
+    },
+  );
+}

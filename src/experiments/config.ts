@@ -1,0 +1,362 @@
+/**
+ * A run is described by one typed JSON `RunConfig`; `validateConfig` checks every field and fails
+ * naming the field at fault (`method.K must be a positive integer, got -3`). The run id is derived
+ * from the config (readable name + stable hash), so running the same config again finds the run.
+ */
+import { createHash } from 'crypto';
+import type {
+  AugmentPresetName,
+  DatasetConfig,
+  EncoderConfig,
+  MethodConfig,
+  MethodName,
+  OptimizerConfig,
+  ScheduleConfig,
+} from '../types';
+import type { LinearProbeConfig } from '../eval/linear-probe';
+import { defaultMethodConfig } from '../methods/defaults';
+
+export interface EvalConfig {
+  /** Run the kNN monitor every this many epochs (and after the last); 0 = only after the last. */
+  knnEvery: number;
+  /** Neighbours k and temperature T of the kNN monitor (MoCo demo: 200, 0.1). */
+  knnK: number;
+  knnT: number;
+  /** Features of the kNN monitor: the demo uses the normalised projection output. */
+  knnFeatures?: 'projection' | 'backbone';
+  /** Use only the first n train images as the kNN bank (all when absent). */
+  knnBankLimit?: number;
+  /** Linear probe on frozen backbone features after training (none when absent or false). */
+  linear?: LinearProbeConfig | false;
+  /** Alignment and uniformity (Wang & Isola) on held-out images after training. */
+  alignUniform?: boolean;
+  /** Number of test images for alignment/uniformity (default 1000). */
+  alignUniformLimit?: number;
+  /** Number of test images whose embeddings are projected to 2-D (PCA) after training; 0 = none. */
+  embeddings?: number;
+  /** Save the confusion matrix of the final kNN (or linear) predictions. */
+  confusion?: boolean;
+  /** Batch size of feature extraction. */
+  batchSize?: number;
+}
+
+export interface RunConfig {
+  /** Groups runs: results/<experiment>/<run-id>/ (an ablation name for sweeps). */
+  experiment: string;
+  /** Readable run name (part of the run id). */
+  name: string;
+  dataset: DatasetConfig;
+  /** Augmentation preset of the training views. */
+  augmentation: AugmentPresetName;
+  encoder: EncoderConfig;
+  method: MethodConfig;
+  optimizer: OptimizerConfig;
+  schedule: ScheduleConfig;
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  eval: EvalConfig;
+  /** Save a checkpoint every this many epochs (default 1) and always after the last. */
+  checkpointEvery?: number;
+  /** Labels of a sweep point (e.g. {K: 4096}); copied into the report rows. */
+  params?: Record<string, string | number | boolean>;
+}
+
+export const DATASET_NAMES = ['cifar10', 'cifar100', 'folder', 'fashion-mnist', 'mnist', 'synthetic'] as const;
+const AUGMENT_PRESET_NAMES = [
+  'moco-v1',
+  'moco-v2',
+  'moco-v2-cifar',
+  'moco-cifar-demo',
+  'simclr-cifar',
+  'supcon-cifar',
+  'linear-eval',
+  'test',
+] as const;
+export const ARCHS = ['convnet', 'resnet18', 'resnet34', 'resnet50'] as const;
+export const METHOD_NAMES = ['moco', 'mochi', 'mixco', 'simclr', 'supcon', 'ce'] as const;
+
+/** Evaluation defaults: the MoCo demo's kNN monitor every epoch, no linear probe. */
+export function defaultEvalConfig(overrides: Partial<EvalConfig> = {}): EvalConfig {
+  return { knnEvery: 1, knnK: 200, knnT: 0.1, knnFeatures: 'projection', ...overrides };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+// ---------------------------------------------------------------------------------------------
+
+type Check = (path: string, v: unknown) => string | undefined;
+
+const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'nothing' : JSON.stringify(v));
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+
+const posInt: Check = (p, v) => (isInt(v) && v > 0 ? undefined : `${p} must be a positive integer, got ${show(v)}`);
+const nonNegInt: Check = (p, v) => (isInt(v) && v >= 0 ? undefined : `${p} must be a non-negative integer, got ${show(v)}`);
+const int: Check = (p, v) => (isInt(v) ? undefined : `${p} must be an integer, got ${show(v)}`);
+const positive: Check = (p, v) =>
+  typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : `${p} must be a positive number, got ${show(v)}`;
+const nonNeg: Check = (p, v) =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : `${p} must be a non-negative number, got ${show(v)}`;
+const unit01: Check = (p, v) =>
+  typeof v === 'number' && v >= 0 && v < 1 ? undefined : `${p} must be a number in [0, 1), got ${show(v)}`;
+const bool: Check = (p, v) => (typeof v === 'boolean' ? undefined : `${p} must be true or false, got ${show(v)}`);
+const str: Check = (p, v) => (typeof v === 'string' && v.length > 0 ? undefined : `${p} must be a non-empty string, got ${show(v)}`);
+const oneOf =
+  (values: readonly string[]): Check =>
+  (p, v) =>
+    typeof v === 'string' && values.includes(v) ? undefined : `${p} must be one of ${values.join(', ')}, got ${show(v)}`;
+const optional =
+  (c: Check): Check =>
+  (p, v) =>
+    v === undefined ? undefined : c(p, v);
+
+interface Spec {
+  [key: string]: Check;
+}
+
+/** Checks every field of an object against a spec; unknown fields are errors too (typos). */
+function checkObject(path: string, v: unknown, spec: Spec, errors: string[], extraKnown: string[] = []): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    errors.push(`${path} must be an object, got ${show(v)}`);
+    return false;
+  }
+  const o = v as Record<string, unknown>;
+  for (const [k, check] of Object.entries(spec)) {
+    const e = check(path ? `${path}.${k}` : k, o[k]);
+    if (e) errors.push(e);
+  }
+  const known = new Set([...Object.keys(spec), ...extraKnown]);
+  for (const k of Object.keys(o)) {
+    if (!known.has(k)) {
+      const near = [...known].find((kk) => kk.toLowerCase() === k.toLowerCase());
+      errors.push(`${path ? `${path}.${k}` : k} is not a known field${near ? ` (did you mean ${near}?)` : ''}`);
+    }
+  }
+  return true;
+}
+
+const mocoSpec: Spec = {
+  name: str,
+  K: posInt,
+  m: unit01,
+  T: positive,
+  dim: posInt,
+  mlp: bool,
+  symmetric: bool,
+  bnSplits: posInt,
+};
+
+const METHOD_SPECS: Record<string, Spec> = {
+  moco: mocoSpec,
+  mochi: { ...mocoSpec, N: posInt, s: nonNegInt, sPrime: nonNegInt, warmupEpochs: nonNegInt, classOracle: bool },
+  mixco: {
+    name: str,
+    base: oneOf(['moco', 'simclr']),
+    beta: nonNeg,
+    mixT: positive,
+    K: posInt,
+    m: unit01,
+    T: positive,
+    dim: posInt,
+    mlp: bool,
+    bnSplits: posInt,
+  },
+  simclr: { name: str, T: positive, dim: posInt, mlp: bool },
+  supcon: { name: str, T: positive, baseT: positive, dim: posInt, mlp: bool },
+  ce: { name: str, labelSmoothing: optional(unit01) },
+};
+
+/** Fields the method implementation knows beyond the spec (its defaults may carry optional ones). */
+function methodExtraFields(name: string): string[] {
+  try {
+    return Object.keys(defaultMethodConfig(name as MethodName));
+  } catch {
+    return [];
+  }
+}
+
+function checkMethod(v: unknown, errors: string[]): void {
+  if (typeof v !== 'object' || v === null) {
+    errors.push(`method must be an object, got ${show(v)}`);
+    return;
+  }
+  const name = (v as { name?: unknown }).name;
+  const e = oneOf(METHOD_NAMES)('method.name', name);
+  if (e) {
+    errors.push(e);
+    return;
+  }
+  const spec = METHOD_SPECS[name as string];
+  checkObject('method', v, spec, errors, methodExtraFields(name as string));
+  const o = v as Record<string, unknown>;
+  if (name === 'mochi' && isInt(o.N) && isInt(o.K) && o.N > o.K) errors.push(`method.N must be at most method.K (${o.K}), got ${o.N}`);
+}
+
+function checkLinear(path: string, v: unknown, errors: string[]): void {
+  if (v === undefined || v === false) return;
+  checkObject(path, v, {
+    protocol: oneOf(['moco', 'supcon', 'fast']),
+    epochs: optional(posInt),
+    lr: optional(positive),
+    momentum: optional(unit01),
+    weightDecay: optional(nonNeg),
+    batchSize: optional(posInt),
+    milestones: optional((p, x) => (Array.isArray(x) && x.every((m) => isInt(m) && m >= 0) ? undefined : `${p} must be a list of epochs, got ${show(x)}`)),
+    gamma: optional(positive),
+    cosine: optional(bool),
+    standardize: optional(bool),
+    cache: optional(bool),
+    seed: optional(int),
+  }, errors);
+}
+
+/**
+ * Check a run config. Returns it typed when valid; otherwise throws one Error listing every
+ * problem, each naming its field (`method.K must be a positive integer, got -3`).
+ */
+export function validateConfig(cfg: unknown): RunConfig {
+  const errors: string[] = [];
+  if (!checkObject('', cfg, {
+    experiment: (p, v) => (typeof v === 'string' && /^[A-Za-z0-9._-]+$/.test(v) ? undefined : `${p} must be a name of letters, digits, '.', '_' or '-', got ${show(v)}`),
+    name: str,
+    dataset: () => undefined,
+    augmentation: oneOf(AUGMENT_PRESET_NAMES),
+    encoder: () => undefined,
+    method: () => undefined,
+    optimizer: () => undefined,
+    schedule: () => undefined,
+    epochs: posInt,
+    batchSize: posInt,
+    seed: int,
+    eval: () => undefined,
+    checkpointEvery: optional(posInt),
+    params: optional((p, v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? undefined : `${p} must be an object, got ${show(v)}`)),
+  }, errors)) {
+    throw new Error(`invalid run config: ${errors.join('; ')}`);
+  }
+  const c = cfg as Record<string, unknown>;
+  const ds = c.dataset as Record<string, unknown> | undefined;
+  checkObject('dataset', ds, {
+    name: oneOf(DATASET_NAMES),
+    dataRoot: optional(str),
+    path: optional(str),
+    trainSubset: optional(posInt),
+    testSubset: optional(posInt),
+    resize: optional(posInt),
+    synthetic: optional((p, v) => (typeof v === 'object' && v !== null ? undefined : `${p} must be an object, got ${show(v)}`)),
+    seed: optional(int),
+  }, errors);
+  if (ds && ds.synthetic && typeof ds.synthetic === 'object') {
+    checkObject('dataset.synthetic', ds.synthetic, {
+      perClass: optional(posInt),
+      testPerClass: optional(posInt),
+      size: optional(posInt),
+      classes: optional((p, v) => (isInt(v) && v >= 2 ? undefined : `${p} must be an integer >= 2, got ${show(v)}`)),
+      channels: optional((p, v) => (v === 1 || v === 3 ? undefined : `${p} must be 1 or 3, got ${show(v)}`)),
+    }, errors);
+  }
+  if (ds && ds.name === 'folder' && ds.path === undefined) errors.push(`dataset.path is required when dataset.name is "folder"`);
+  checkObject('encoder', c.encoder, { arch: oneOf(ARCHS), stem: optional(oneOf(['cifar', 'imagenet'])), width: optional(positive) }, errors);
+  checkMethod(c.method, errors);
+  checkObject('optimizer', c.optimizer, {
+    name: oneOf(['sgd', 'lars']),
+    lr: positive,
+    momentum: unit01,
+    weightDecay: nonNeg,
+    nesterov: optional(bool),
+    trustCoefficient: optional(positive),
+  }, errors);
+  checkObject('schedule', c.schedule, {
+    name: oneOf(['cosine', 'step', 'constant']),
+    warmupEpochs: optional(nonNegInt),
+    warmupFrom: optional(nonNeg),
+    milestones: optional((p, v) =>
+      Array.isArray(v) && v.every((m, i) => isInt(m) && m >= 0 && (i === 0 || m > (v[i - 1] as number)))
+        ? undefined
+        : `${p} must be an increasing list of epochs, got ${show(v)}`,
+    ),
+    gamma: optional(positive),
+    minLrFraction: optional(nonNeg),
+    perStep: optional(bool),
+  }, errors);
+  const ev = c.eval;
+  if (checkObject('eval', ev, {
+    knnEvery: nonNegInt,
+    knnK: posInt,
+    knnT: positive,
+    knnFeatures: optional(oneOf(['projection', 'backbone'])),
+    knnBankLimit: optional(posInt),
+    linear: () => undefined,
+    alignUniform: optional(bool),
+    alignUniformLimit: optional((p, v) => (isInt(v) && v >= 2 ? undefined : `${p} must be an integer >= 2, got ${show(v)}`)),
+    embeddings: optional(nonNegInt),
+    confusion: optional(bool),
+    batchSize: optional(posInt),
+  }, errors)) {
+    checkLinear('eval.linear', (ev as Record<string, unknown>).linear, errors);
+  }
+  const m = c.method as Record<string, unknown> | undefined;
+  if (m && isInt(m.bnSplits) && isInt(c.batchSize) && m.bnSplits > 0 && (c.batchSize as number) % m.bnSplits !== 0) {
+    errors.push(`batchSize (${c.batchSize}) must be a multiple of method.bnSplits (${m.bnSplits})`);
+  }
+  if (errors.length) throw new Error(errors.length === 1 ? errors[0] : `invalid run config: ${errors.join('; ')}`);
+  return cfg as unknown as RunConfig;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run ids and overrides
+// ---------------------------------------------------------------------------------------------
+
+/** JSON with sorted keys (stable across key order). */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** Stable hash of what determines a run's results (everything but where the data lives). */
+export function configHash(cfg: RunConfig): string {
+  const { dataRoot: _dataRoot, ...dataset } = cfg.dataset;
+  const key = canonicalJson({ ...cfg, dataset });
+  return createHash('sha256').update(key).digest('hex').slice(0, 10);
+}
+
+export function slug(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'run';
+}
+
+/** `<readable-name>-<hash>`: the folder name of the run under results/<experiment>/. */
+export function runId(cfg: RunConfig): string {
+  return `${slug(cfg.name)}-${configHash(cfg)}`;
+}
+
+function clone<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}
+
+/**
+ * Apply overrides given by dotted paths ({'method.K': 4096, 'optimizer.lr': 0.1}); a whole
+ * sub-object may be replaced too ({method: {...}}). Returns a new config.
+ */
+export function applyOverrides<T extends object>(base: T, overrides: Record<string, unknown>): T {
+  const out = clone(base) as Record<string, unknown>;
+  for (const [path, value] of Object.entries(overrides)) {
+    const keys = path.split('.');
+    let o = out;
+    for (let i = 0; i < keys.length - 1; i++) {
+      const next = o[keys[i]];
+      if (next === undefined) o[keys[i]] = {};
+      else if (typeof next !== 'object' || next === null) throw new Error(`override ${path}: ${keys.slice(0, i + 1).join('.')} is not an object`);
+      o = o[keys[i]] as Record<string, unknown>;
+    }
+    o[keys[keys.length - 1]] = value === undefined ? undefined : clone(value);
+  }
+  return out as unknown as T;
+}

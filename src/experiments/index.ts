@@ -1,0 +1,10 @@
+/** Runs, checkpoints, sweeps, the four ablations and reports. */
+export * from './config';
+export * from './checkpoint';
+export * from './metrics-log';
+export * from './paths';
+export * from './progress';
+export * from './runner';
+export * from './sweep';
+export * from './ablations';
+export * from './report';
