@@ -1,0 +1,43 @@
+/**
+ * Supervised cross-entropy baseline (SupContrast main_ce.py): a linear classifier `fc` on the
+ * pooled backbone features, L = CE(fc(f(x)), y) with optional label smoothing, on views[0].
+ * Metrics: proxyAcc = training-batch top-1 accuracy (the true class has the top logit).
+ * features(x, 'projection') gives the L2-normalised backbone features (there is no projection head).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { l2Normalize } from '../models/queue';
+import type { Batch, CeParams, MethodConfig, StepResult } from '../types';
+import { MethodBase, type MethodInit } from './base';
+import { crossEntropy } from './losses/soft-ce';
+
+export class CrossEntropyBaseline extends MethodBase {
+  readonly name = 'ce' as const;
+  readonly viewsPerImage = 1;
+  protected readonly cp: CeParams;
+
+  constructor(config: MethodConfig & CeParams, init: MethodInit) {
+    super(config, init, { kind: 'linear', dim: init.data.numClasses });
+    const ls = config.labelSmoothing ?? 0;
+    if (!(ls >= 0 && ls < 1)) throw new Error(`ce.labelSmoothing: invalid value ${config.labelSmoothing}`);
+    if (!(Number.isInteger(init.data.numClasses) && init.data.numClasses >= 2)) {
+      throw new Error(`ce: data.numClasses must be an integer >= 2, got ${init.data.numClasses}`);
+    }
+    this.cp = config;
+  }
+
+  trainStep(batch: Batch): StepResult {
+    this.checkBatch(batch);
+    return this.optimise(() => {
+      const logits = this.net.project(this.net.forward(batch.views[0], { training: true }));
+      const acc = logits.argMax(1).toInt().equal(batch.labels.toInt()).toFloat().mean() as tf.Scalar;
+      return { loss: crossEntropy(logits, batch.labels, this.cp.labelSmoothing ?? 0), metrics: { proxyAcc: acc } };
+    });
+  }
+
+  features(x: tf.Tensor4D, which: 'backbone' | 'projection'): tf.Tensor2D {
+    return tf.tidy(() => {
+      const h = this.net.forward(x, { training: false });
+      return which === 'backbone' ? h : l2Normalize(h);
+    });
+  }
+}

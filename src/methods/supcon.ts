@@ -1,0 +1,38 @@
+/**
+ * SupCon (Khosla et al. 2020), as SupContrast main_supcon.py: one forward of [x1; x2],
+ * features = stack([z1, z2], 1) [B, 2, D], L = supConLoss(features, labels, {T, baseT}).
+ * Metrics: proxyAcc = share of anchors whose most similar other sample (of 2B - 1) has the same label.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { l2Normalize } from '../models/queue';
+import type { Batch, MethodConfig, StepResult, SupconParams } from '../types';
+import { MethodBase, type MethodInit } from './base';
+import { supConLoss } from './losses/supcon-loss';
+
+export class Supcon extends MethodBase {
+  readonly name = 'supcon' as const;
+  readonly viewsPerImage = 2;
+  protected readonly sp: SupconParams;
+
+  constructor(config: MethodConfig & SupconParams, init: MethodInit) {
+    super(config, init, config.mlp ? { kind: 'mlp', dim: config.dim } : { kind: 'linear', dim: config.dim });
+    if (!(config.T > 0)) throw new Error(`supcon.T: invalid value ${config.T}`);
+    if (!(config.baseT > 0)) throw new Error(`supcon.baseT: invalid value ${config.baseT}`);
+    this.sp = config;
+  }
+
+  trainStep(batch: Batch): StepResult {
+    const B = this.checkBatch(batch);
+    const [x1, x2] = batch.views;
+    return this.optimise(() => {
+      const z = l2Normalize(this.net.project(this.net.forward(tf.concat([x1, x2]) as tf.Tensor4D, { training: true })));
+      const [z1, z2] = tf.split(z, [B, B]);
+      const loss = supConLoss(tf.stack([z1, z2], 1) as tf.Tensor3D, batch.labels, { temperature: this.sp.T, baseTemperature: this.sp.baseT });
+      // proxyAcc: nearest other sample has the same label.
+      const sim = tf.matMul(z, z, false, true).sub(tf.eye(2 * B).mul(1e9));
+      const labels2 = tf.concat([batch.labels, batch.labels]).toInt();
+      const nearest = tf.gather(labels2, sim.argMax(1));
+      return { loss, metrics: { proxyAcc: nearest.equal(labels2).toFloat().mean() as tf.Scalar } };
+    });
+  }
+}
