@@ -1,0 +1,89 @@
+"""The bench's PyTorch twins of src/models: the small ConvNet (src/models/convnet.ts) and
+ResNet-18 with the CIFAR stem (src/models/resnet.ts, torchvision BasicBlock), plus the heads
+(src/models/heads.ts). NCHW here; same layers, widths, BN (eps 1e-5, momentum 0.1) and init."""
+import torch
+from torch import nn
+
+
+def conv_bn_relu(cin: int, cout: int, stride: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
+    )
+
+
+class ConvNet(nn.Module):
+    """8 conv3x3-BN-ReLU layers, widths 32, 64, 128, 256 (two each; the first of stages 1-3 has
+    stride 2), global average pool -> [N, 256]."""
+
+    def __init__(self, in_ch: int = 3, width: float = 1.0):
+        super().__init__()
+        layers, c_in = [], in_ch
+        for i, c in enumerate([32, 64, 128, 256]):
+            c = max(1, round(c * width))
+            for j in range(2):
+                layers.append(conv_bn_relu(c_in, c, 2 if i > 0 and j == 0 else 1))
+                c_in = c
+        self.features = nn.Sequential(*layers)
+        self.feature_dim = c_in
+        init_weights(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x).mean((2, 3))
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin: int, planes: int, stride: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = None
+        if stride != 1 or cin != planes:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return torch.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+
+class ResNet18Cifar(nn.Module):
+    """torchvision ResNet-18 with the CIFAR stem (conv3x3 s1 p1 + BN + ReLU, no max-pool)."""
+
+    def __init__(self, in_ch: int = 3, width: float = 1.0):
+        super().__init__()
+        ch = lambda n: max(1, round(n * width))
+        self.conv1 = nn.Conv2d(in_ch, ch(64), 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(ch(64))
+        blocks, c_in = [], ch(64)
+        for i in range(4):
+            planes = ch(64 * 2 ** i)
+            for j in range(2):
+                blocks.append(BasicBlock(c_in, planes, 2 if i > 0 and j == 0 else 1))
+                c_in = planes
+        self.layers = nn.Sequential(*blocks)
+        self.feature_dim = c_in
+        init_weights(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(torch.relu(self.bn1(self.conv1(x)))).mean((2, 3))
+
+
+def init_weights(m: nn.Module) -> None:
+    for mod in m.modules():
+        if isinstance(mod, nn.Conv2d):
+            nn.init.kaiming_normal_(mod.weight, mode="fan_out", nonlinearity="relu")
+
+
+class Encoder(nn.Module):
+    """Backbone + head: 'mlp' = Linear(f, f) -> ReLU -> Linear(f, dim) (MoCo v2, SupCon), 'linear'."""
+
+    def __init__(self, arch: str, head: str = "mlp", dim: int = 128):
+        super().__init__()
+        self.backbone = ConvNet() if arch == "convnet" else ResNet18Cifar()
+        f = self.backbone.feature_dim
+        self.fc = nn.Sequential(nn.Linear(f, f), nn.ReLU(inplace=True), nn.Linear(f, dim)) if head == "mlp" else nn.Linear(f, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.backbone(x))
