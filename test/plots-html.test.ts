@@ -5,7 +5,7 @@ import {
   setDisplaySink, resetPlotlyLibrary, writeCsv, writeFigureHtml, type MimeBundle,
 } from '../src/plots';
 import * as fs from 'fs';
-import { execFileSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as os from 'os';
 import * as path from 'path';
 
@@ -90,20 +90,25 @@ describe('plots: tables and CSV', () => {
     assert.equal(text.split('\n')[2], 'MoCo, v2  4096');
   });
 
-  it('dataFrameHtml and toCsv read danfojs DataFrames (in a child process)', function () {
+  it('dataFrameOf loads danfojs without replacing our TF.js kernels; dataFrameHtml and toCsv read its frames (child process)', function () {
     this.timeout(120_000);
     // danfojs-node carries its own tfjs copy whose kernels overwrite @tensorflow/tfjs's cpu kernels
     // in the shared registry, so it must not be loaded into the test runner's process.
     const script = [
-      "const dfd = require('danfojs-node');",
+      "const tf = require('@tensorflow/tfjs');",
       "const p = require('./src/plots');",
-      "const df = new dfd.DataFrame([{ a: 1, b: 'x,y' }, { a: 2.5, b: 'z' }]);",
-      "process.stdout.write(JSON.stringify({ html: p.dataFrameHtml(df), csv: p.toCsv(df) }));",
+      "const before = tf.getKernel('UnsortedSegmentSum', 'cpu').kernelFunc;",
+      "const df = p.dataFrameOf([{ a: 1, b: 'x,y' }, { a: 2.5, b: 'z' }]);",
+      "const same = tf.getKernel('UnsortedSegmentSum', 'cpu').kernelFunc === before;",
+      "process.stdout.write(JSON.stringify({ html: p.dataFrameHtml(df), csv: p.toCsv(df), same }));",
     ].join('\n');
-    const out = execFileSync(process.execPath, ['-r', 'tsx/cjs', '-e', script], { cwd: path.join(__dirname, '..'), encoding: 'utf8' });
-    const { html, csv } = JSON.parse(out) as { html: string; csv: string };
+    const child = spawnSync(process.execPath, ['-r', 'tsx/cjs', '-e', script], { cwd: path.join(__dirname, '..'), encoding: 'utf8' });
+    assert.equal(child.status, 0, child.stderr);
+    const { html, csv, same } = JSON.parse(child.stdout) as { html: string; csv: string; same: boolean };
     assert.ok(html.includes('<td class="cwb-text">x,y</td>'));
     assert.equal(csv, 'a,b\n1,"x,y"\n2.5,z\n');
+    assert.ok(same, 'our cpu kernels survive loading danfojs');
+    assert.doesNotMatch(child.stderr, /already registered/, 'no kernel re-registration warnings');
     assert.throws(() => dataFrameHtml({ columns: ['a', 'b'], values: [[1]] }), /row 0 has 1 cells but the frame has 2 columns/);
     assert.ok(dataFrameHtml({ columns: ['a'], values: [[3]] }).includes('<td>3</td>'));
   });

@@ -5,3 +5,5 @@ export * from './table';
 export * from './notebook';
 export * from './write';
 export * from './paper-numbers';
+export * from './runs';
+export * from './danfo';

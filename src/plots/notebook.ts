@@ -155,8 +155,11 @@ export interface ProgressInfo {
   step?: number;
   steps?: number;
   message?: string;
+  loss?: number;
+  lr?: number;
+  imagesPerSec?: number;
+  etaSec?: number;
   metrics?: Record<string, number>;
-  [key: string]: unknown;
 }
 
 export interface ProgressDisplay {
@@ -253,7 +256,7 @@ export function progressDisplay(opts: { title?: string; metrics?: string[]; minI
       last = { ...last, ...p };
       tick += 1;
       const x = epochsDone(p) ?? tick;
-      for (const [k, v] of Object.entries(p)) {
+      for (const [k, v] of Object.entries(p as Record<string, unknown>)) {
         if (['epoch', 'epochs', 'step', 'steps'].includes(k)) continue;
         if (k === 'metrics' && v !== null && typeof v === 'object') {
           for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) record(k2, v2, x);

@@ -4,6 +4,7 @@
  */
 import { unparse } from 'papaparse';
 import { escapeHtml } from './html';
+import { loadDanfo } from './danfo';
 
 /** What the table helpers need of a danfojs DataFrame (kept structural: no danfojs import here). */
 export interface DataFrameLike {
@@ -119,4 +120,19 @@ export function toCsv(table: Row[] | DataFrameLike, opts: { columns?: string[] }
     }),
   );
   return unparse({ fields: cols, data }, { newline: '\n' }) + '\n';
+}
+
+/**
+ * Rows as a danfojs DataFrame. danfojs-node is loaded on first use through `loadDanfo`, which
+ * keeps its TF.js copy from replacing our kernels. Every row gets every column (null where missing).
+ */
+export function dataFrameOf(rows: Row[]): import('danfojs-node').DataFrame {
+  const dfd = loadDanfo();
+  if (rows.length === 0) return new dfd.DataFrame([]);
+  const cols = columnsOf(rows);
+  const full = rows.map((r) => Object.fromEntries(cols.map((c) => {
+    const v = r[c];
+    return [c, v === undefined ? null : typeof v === 'object' && v !== null ? JSON.stringify(v) : v];
+  })));
+  return new dfd.DataFrame(full);
 }
