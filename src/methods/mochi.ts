@@ -12,8 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { MethodConfig, MochiParams } from '../types';
 import type { MethodInit, StepOutputs } from './base';
 import { infoNCEFromLogits, proxyAccuracy } from './losses/info-nce';
-import { disposeDraws, drawMochi, mochiHardNegatives, perQueryLogits } from './losses/mochi';
-import { detached } from './losses/stop-gradient';
+import { disposeDraws, drawMochi, mochiLogits } from './losses/mochi';
 import { Moco, similarityStats } from './moco';
 
 /** Logit given to masked (same-class) queue entries: exp(-1e9 / T) is exactly 0. */
@@ -48,22 +47,12 @@ export class Mochi extends Moco {
     if (!this.mixing) return super.contrast(q, k, labels);
     const B = q.shape[0];
     const { T, N, s, sPrime } = this.mp;
-    const lPos = q.mul(k).sum(1, true) as tf.Tensor2D; // [B, 1]
+    const lPos = q.mul(k).sum(1, true) as tf.Tensor2D; // [B, 1] (for the statistics)
     const lNegRaw = tf.matMul(q, this.queue.keys as tf.Tensor2D, false, true) as tf.Tensor2D; // [B, K]
-    const lNeg = this.maskNegatives(lNegRaw, labels);
     const draws = drawMochi(B, N, s, sPrime, this.rng.nextSeed());
-    // Built from detached q and l_neg, off the gradient tape: the synthetic points are constants.
-    const negatives = detached(
-      (qd, ln, queue) => mochiHardNegatives(qd as tf.Tensor2D, ln as tf.Tensor2D, queue as tf.Tensor2D, N, draws).negatives,
-      q,
-      lNeg,
-      this.queue.keys,
-    );
+    const { logits, queueLogits, lSyn } = mochiLogits(q, k, this.queue.keys as tf.Tensor2D, N, T, draws, (l) => this.maskNegatives(l, labels));
     disposeDraws(draws);
-    const hardSim = tf.topk(lNeg, N).values; // metric only
-    const lSyn = perQueryLogits(q, negatives); // [B, s + s'], gradient to q only
-    const queueLogits = tf.concat([lPos, lNeg], 1).div(T) as tf.Tensor2D;
-    const logits = tf.concat([queueLogits, lSyn.div(T)], 1) as tf.Tensor2D; // [B, 1 + K + s + s']
+    const hardSim = tf.topk(this.maskNegatives(lNegRaw, labels), N).values; // metric only
     return {
       loss: infoNCEFromLogits(logits),
       metrics: {

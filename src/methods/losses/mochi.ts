@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { l2Normalize } from '../../models/queue';
+import { detached } from './stop-gradient';
 
 /** Random choices of one step: indices into each query's top-N list and the mixing coefficients. */
 export interface MochiDraws {
@@ -83,4 +84,44 @@ export function mochiHardNegatives(
 export function perQueryLogits(q: tf.Tensor2D, negatives: tf.Tensor3D): tf.Tensor2D {
   const [B, S] = negatives.shape;
   return tf.tidy(() => tf.matMul(q.reshape([B, 1, -1]), negatives, false, true).reshape([B, S]) as tf.Tensor2D);
+}
+
+export interface MochiLogits {
+  /** [B, 1 + K + s + s'] = [q.k, q.queue (masked), q.h, q.h'] / T */
+  logits: tf.Tensor2D;
+  /** [B, 1 + K] = [q.k, q.queue (masked)] / T (queue-only proxy task) */
+  queueLogits: tf.Tensor2D;
+  /** [B, s + s'] synthetic similarities q.h (not divided by T) */
+  lSyn: tf.Tensor2D;
+}
+
+/**
+ * MoCHi logits for queries q [B, D] (carrying gradient), keys k [B, D], queue [K, D]:
+ * lNeg = q.queue^T, optionally masked by `mask` (the class oracle); the synthetic negatives are
+ * built by mochiHardNegatives from detached q and lNeg inside `detached`, so they are constants.
+ */
+export function mochiLogits(
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  queue: tf.Tensor2D,
+  N: number,
+  T: number,
+  draws: MochiDraws,
+  mask?: (lNeg: tf.Tensor2D) => tf.Tensor2D,
+): MochiLogits {
+  return tf.tidy(() => {
+    const lPos = q.mul(k).sum(1, true) as tf.Tensor2D; // [B, 1]
+    const lNegRaw = tf.matMul(q, queue, false, true) as tf.Tensor2D; // [B, K]
+    const lNeg = mask ? mask(lNegRaw) : lNegRaw;
+    const negatives = detached(
+      (qd, ln, qu) => mochiHardNegatives(qd as tf.Tensor2D, ln as tf.Tensor2D, qu as tf.Tensor2D, N, draws).negatives,
+      q,
+      lNeg,
+      queue,
+    );
+    const lSyn = perQueryLogits(q, negatives); // [B, s + s'], gradient to q only
+    const queueLogits = tf.concat([lPos, lNeg], 1).div(T) as tf.Tensor2D;
+    const logits = tf.concat([queueLogits, lSyn.div(T)], 1) as tf.Tensor2D;
+    return { logits, queueLogits, lSyn };
+  });
 }

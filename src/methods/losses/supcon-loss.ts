@@ -31,7 +31,7 @@ export function supConLoss(features: tf.Tensor3D, labels?: tf.Tensor1D, opts: Su
   }
   if (!(T > 0 && baseT > 0)) throw new Error(`supConLoss: temperature and baseTemperature must be > 0, got ${T}, ${baseT}`);
   return tf.tidy(() => {
-    const contrast = tf.concat(tf.unstack(features, 1), 0); // [V*bsz, D], view-major
+    const contrast = features.transpose([1, 0, 2]).reshape([V * bsz, -1]) as tf.Tensor2D; // [V*bsz, D], view-major
     const A = mode === 'all' ? V : 1;
     const anchor = mode === 'all' ? contrast : contrast.slice([0, 0], [bsz, -1]); // [A*bsz, D]
     let logits = tf.matMul(anchor, contrast, false, true).div(T); // [A*bsz, V*bsz]
