@@ -70,7 +70,7 @@ export interface Standardizer {
 export function fitStandardizer(x: tf.Tensor2D): Standardizer {
   return tf.tidy(() => {
     const { mean, variance } = tf.moments(x, 0);
-    return { mean: tf.keep(mean as tf.Tensor1D), std: tf.keep(tf.sqrt(tf.add(variance, 1e-6)) as tf.Tensor1D) };
+    return { mean: mean as tf.Tensor1D, std: tf.sqrt(tf.add(variance, 1e-6)) as tf.Tensor1D };
   });
 }
 

@@ -26,7 +26,7 @@ function topEigenvector(C: tf.Tensor2D, iterations: number, seed: number): { v: 
     let maxIdx = 0;
     for (let i = 1; i < vals.length; i++) if (Math.abs(vals[i]) > Math.abs(vals[maxIdx])) maxIdx = i;
     if (vals[maxIdx] < 0) v = tf.neg(v);
-    return { v: tf.keep(v), lambda };
+    return { v, lambda }; // returned from tidy: survives this scope only
   });
 }
 

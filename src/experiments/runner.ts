@@ -290,8 +290,12 @@ export async function run(config: RunConfig, opts: RunOptions = {}): Promise<Run
       emit({ phase: 'epoch', runId: id, epoch: epoch + 1, epochs: cfg.epochs, step, steps, loss: rec.loss as number, lr, imagesPerSec: rec.imagesPerSec as number, etaSec: (cfg.epochs - epoch - 1) * seconds, metrics: shown }, true);
       const every = cfg.checkpointEvery ?? 1;
       if (diverged || (epoch + 1) % every === 0 || epoch + 1 === stopAt) {
-        const state = method.getState();
-        await saveCheckpoint(dir, state, { epoch: epoch + 1, runId: id, runner: { ...runner, diverged } });
+        const state = method.getState(); // copies, owned here
+        try {
+          await saveCheckpoint(dir, state, { epoch: epoch + 1, runId: id, runner: { ...runner, diverged } });
+        } finally {
+          disposeState(state);
+        }
       }
     }
 

@@ -1,0 +1,155 @@
+import { strict as assert } from 'assert';
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/backend/init';
+import { ablation, applyOverrides, loadCheckpoint, readMetrics, run, runId, type RunConfig } from '../src/experiments';
+
+const ROOT = path.resolve(__dirname, '..');
+// node with tsx's require hook: the child is the training process itself (the tsx CLI would run the
+// script in a grandchild that a SIGKILL of the CLI does not reach).
+const NODE_ARGS = ['--require', require.resolve('tsx/cjs')];
+
+function tmp(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `cwb-${prefix}-`));
+}
+
+/** The smoke MoCo config with more epochs (each epoch takes about a second on wasm). */
+function config(epochs: number): RunConfig {
+  return applyOverrides(ablation('moco-queue', 'smoke').base, {
+    epochs,
+    name: 'resume-test',
+    'eval.linear': { protocol: 'fast', epochs: 3 },
+  });
+}
+
+/** A child process running one run under tsx; prints STEP <epoch> <step> on every training step. */
+function childScript(dir: string, cfg: RunConfig, resultsDir: string): string {
+  const file = path.join(dir, 'child.ts');
+  fs.writeFileSync(
+    file,
+    `import { initBackend } from ${JSON.stringify(path.join(ROOT, 'src/backend/init'))};
+import { run } from ${JSON.stringify(path.join(ROOT, 'src/experiments'))};
+(async () => {
+  await initBackend('wasm', { quiet: true });
+  const cfg = ${JSON.stringify(cfg)};
+  const r = await run(cfg, { resultsDir: ${JSON.stringify(resultsDir)}, quiet: true, onProgress: (p) => {
+    if (p.phase === 'train') process.stdout.write('STEP ' + p.epoch + ' ' + p.step + '\\n');
+  } });
+  process.stdout.write('DONE ' + JSON.stringify({ resumedFrom: r.resumedFrom, complete: !!r.summary }) + '\\n');
+})().catch((e) => { console.error(e); process.exit(1); });
+`,
+  );
+  return file;
+}
+
+interface ChildResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the child; `killWhen` sees each stdout line and returns true to SIGKILL the child. */
+function runChild(script: string, killWhen?: (line: string) => boolean): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...NODE_ARGS, script], { cwd: ROOT, env: { ...process.env, CWB_BACKEND: 'wasm' } });
+    let stdout = '';
+    let stderr = '';
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      buf += d.toString();
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (killWhen && killWhen(line)) child.kill('SIGKILL');
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+describe('experiments: runs, checkpoints and resume', () => {
+  before(async () => {
+    await initBackend('wasm', { quiet: true });
+  });
+
+  it('writes config, metrics per epoch and eval, checkpoint and summary; a second call does nothing', async () => {
+    const resultsDir = tmp('run');
+    const cfg = config(2);
+    const before = tf.memory().numTensors;
+    const r = await run(cfg, { resultsDir, quiet: true });
+    assert.equal(tf.memory().numTensors, before, 'run leaks tensors');
+    assert.equal(r.dir, path.join(resultsDir, cfg.experiment, runId(cfg)));
+    for (const f of ['config.json', 'metrics.jsonl', 'summary.json', 'checkpoint/state.json', 'checkpoint/tensors.bin', 'embeddings.json', 'confusion.json']) {
+      assert.ok(fs.existsSync(path.join(r.dir, f)), `missing ${f}`);
+    }
+    const m = readMetrics(path.join(r.dir, 'metrics.jsonl'));
+    assert.deepEqual(m.map((x) => `${x.type}${x.epoch}${x.final ? 'f' : ''}`), ['epoch1', 'eval1', 'epoch2', 'eval2f']);
+    const s = r.summary!;
+    assert.equal(s.completedEpochs, 2);
+    for (const k of ['knnAcc', 'linearAcc', 'alignment', 'uniformity', 'finalLoss', 'proxyAcc'] as const) {
+      assert.equal(typeof s[k], 'number', `summary.${k}`);
+    }
+    assert.ok(s.knnAcc! >= 0 && s.knnAcc! <= 1);
+    const emb = JSON.parse(fs.readFileSync(path.join(r.dir, 'embeddings.json'), 'utf8'));
+    assert.equal(emb.points.length, 32);
+    const ck = loadCheckpoint(r.dir)!;
+    assert.equal(ck.meta.epoch, 2);
+    assert.ok(Object.keys(ck.state.tensors).length > 10, 'checkpoint holds the method tensors');
+    Object.values(ck.state.tensors).forEach((t) => t.dispose());
+    const mtime = fs.statSync(path.join(r.dir, 'summary.json')).mtimeMs;
+    const again = await run(cfg, { resultsDir, quiet: true });
+    assert.equal(again.skipped, true);
+    assert.equal(fs.statSync(path.join(r.dir, 'summary.json')).mtimeMs, mtime);
+  });
+
+  it('a run killed with SIGKILL mid-epoch resumes from its checkpoint and ends with the same epochs and losses', async function () {
+    this.timeout(240_000);
+    const dir = tmp('kill');
+    const epochs = 4;
+    const cfg = config(epochs);
+    // Reference: the same config run straight through in this process.
+    const ref = await run(cfg, { resultsDir: path.join(dir, 'ref'), quiet: true });
+    const refLosses = readMetrics(path.join(ref.dir, 'metrics.jsonl')).filter((x) => x.type === 'epoch').map((x) => x.loss);
+
+    const resultsDir = path.join(dir, 'killed');
+    const script = childScript(dir, cfg, resultsDir);
+    // Kill in the middle of epoch 3 (epochs 1 and 2 are checkpointed).
+    const first = await runChild(script, (line) => line === 'STEP 3 3');
+    assert.equal(first.signal, 'SIGKILL', `child was not killed: ${first.stdout.slice(-300)} ${first.stderr.slice(-500)}`);
+    const runDir = path.join(resultsDir, cfg.experiment, runId(cfg));
+    assert.ok(!fs.existsSync(path.join(runDir, 'summary.json')));
+    assert.equal(loadCheckpoint(runDir)?.meta.epoch, 2);
+
+    const second = await runChild(script);
+    assert.equal(second.code, 0, second.stderr.slice(-1000));
+    assert.match(second.stdout, /DONE \{"resumedFrom":2,"complete":true\}/);
+    assert.ok(!/STEP [12] /.test(second.stdout), 'the resumed run repeated finished epochs');
+    const m = readMetrics(path.join(runDir, 'metrics.jsonl'));
+    const epochRecs = m.filter((x) => x.type === 'epoch');
+    assert.deepEqual(epochRecs.map((x) => x.epoch), [1, 2, 3, 4]);
+    const summary = JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
+    assert.equal(summary.completedEpochs, epochs);
+    assert.equal(summary.sessions, 2);
+    // Seeded and resumed exactly: the same losses as the uninterrupted run (same backend).
+    const losses = epochRecs.map((x) => x.loss as number);
+    losses.forEach((l, i) => assert.ok(Math.abs(l - (refLosses[i] as number)) < 1e-4, `epoch ${i + 1}: loss ${l} vs ${refLosses[i]} uninterrupted`));
+    assert.ok(Math.abs(summary.knnAcc - ref.summary!.knnAcc!) < 1e-9);
+  });
+
+  it('seeded runs on the same backend repeat their losses; another seed differs', async () => {
+    const cfg = config(1);
+    const a = await run(cfg, { resultsDir: tmp('seedA'), quiet: true });
+    const b = await run(cfg, { resultsDir: tmp('seedB'), quiet: true });
+    const c = await run({ ...cfg, seed: 7 }, { resultsDir: tmp('seedC'), quiet: true });
+    assert.equal(a.summary!.finalLoss, b.summary!.finalLoss);
+    assert.notEqual(a.summary!.finalLoss, c.summary!.finalLoss);
+  });
+});
