@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { GroupRow, RunRecord } from '../experiments';
 import { readJson } from '../util/fsx';
-import { curvesFigure, scatterByClassFigure, type PlotlyFigure } from './figure';
+import { curvesFigure, scatterByClassFigure, PALETTE, type PlotlyFigure, type Series } from './figure';
 import { progressDisplay, showHtml, type ProgressDisplay, type ProgressInfo } from './notebook';
 import type { OurPoint } from './paper-numbers';
 import type { Row } from './table';
@@ -30,9 +30,10 @@ export function sweepProgressDisplay(opts: { minIntervalMs?: number } = {}): Swe
   let current: ProgressDisplay | undefined;
   let events = 0;
   let title = '';
+  let pointId = '';
   const close = () => {
     if (current) current.finish(events ? 'done' : 'already complete on disk (skipped)');
-    else if (title) showHtml(`<div style="font-family:monospace;font-size:12px">${escapeHtml(title)}: already complete on disk (skipped)</div>`, title);
+    else if (title) showHtml(`<div style="font-family:monospace;font-size:12px">${escapeHtml(title)} ${escapeHtml(pointId)}: already complete on disk (skipped)</div>`, `${title} ${pointId}: already complete on disk (skipped)`);
     current = undefined;
     title = '';
   };
@@ -40,7 +41,8 @@ export function sweepProgressDisplay(opts: { minIntervalMs?: number } = {}): Swe
     onPoint: (p, total) => {
       close();
       events = 0;
-      title = `point ${p.index + 1}/${total}: ${p.runId}`;
+      title = `point ${p.index + 1}/${total}`;
+      pointId = p.runId;
     },
     onProgress: (e) => {
       events += 1;
@@ -93,11 +95,17 @@ export function groupTableRows(groups: GroupRow[], metrics: string[] = ['knnAcc'
  * Our result per value of one swept param, for `comparisonRows`: groups matching `where`
  * (e.g. {sweep: 'K'}), keyed by `param`, with `metric`'s mean and std over seeds.
  */
-export function ourPoints(groups: GroupRow[], param: string, metric: string, where: Record<string, string | number | boolean> = {}): OurPoint[] {
+export function ourPoints(
+  groups: GroupRow[],
+  param: string,
+  metric: string,
+  where: Record<string, string | number | boolean> = {},
+  label?: (params: Record<string, string | number | boolean>) => string | number,
+): OurPoint[] {
   return groups
     .filter((g) => Object.entries(where).every(([k, v]) => g.params[k] === v) && g.params[param] !== undefined)
     .map((g) => ({
-      value: g.params[param],
+      value: label ? label(g.params) : g.params[param],
       mean: typeof g[metric] === 'number' ? (g[metric] as number) : null,
       std: typeof g[`${metric}Std`] === 'number' ? (g[`${metric}Std`] as number) : null,
       seeds: g.seeds,
@@ -115,4 +123,60 @@ export function embeddingFigure(runDir: string, opts: { title?: string } = {}): 
     title: opts.title ?? `PCA of ${e.points.length} test embeddings${ev}`,
     height: 460,
   });
+}
+
+function matches(g: GroupRow, where: Record<string, string | number | boolean>): boolean {
+  return Object.entries(where).every(([k, v]) => g.params[k] === v);
+}
+
+/**
+ * Ablation curves: one series per combination of the `by` params (e.g. base x encoder), x = the
+ * numeric param `x`, y = the metric's mean with its std over seeds as error bars (when > 1 seed).
+ */
+export function groupSeries(
+  groups: GroupRow[],
+  x: string,
+  metric: string,
+  by: string[] = [],
+  where: Record<string, string | number | boolean> = {},
+): Series[] {
+  const out = new Map<string, { x: number; y: number; e: number }[]>();
+  for (const g of groups) {
+    if (!matches(g, where)) continue;
+    const xv = g.params[x];
+    const yv = g[metric];
+    if (typeof xv !== 'number' || typeof yv !== 'number') continue;
+    const name = by.length ? by.map((k) => `${k}=${g.params[k]}`).join(', ') : metric;
+    const list = out.get(name) ?? [];
+    list.push({ x: xv, y: yv, e: g.seeds > 1 && typeof g[`${metric}Std`] === 'number' ? (g[`${metric}Std`] as number) : 0 });
+    out.set(name, list);
+  }
+  if (!out.size) throw new Error(`groupSeries: no group has numeric '${x}' and '${metric}'${Object.keys(where).length ? ` where ${JSON.stringify(where)}` : ''}`);
+  return [...out.entries()].map(([name, pts]) => {
+    pts.sort((a, b) => a.x - b.x);
+    const s: Series = { name, x: pts.map((p) => p.x), y: pts.map((p) => p.y) };
+    if (pts.some((p) => p.e > 0)) s.error = pts.map((p) => p.e);
+    return s;
+  });
+}
+
+/**
+ * Wang & Isola's alignment (x, lower is better) against uniformity (y, lower is better), one
+ * labelled marker per group: the better representations sit bottom-left.
+ */
+export function alignUniformFigure(groups: GroupRow[], label: (params: Record<string, string | number | boolean>) => string, opts: { title?: string } = {}): PlotlyFigure {
+  const usable = groups.filter((g) => typeof g.alignment === 'number' && typeof g.uniformity === 'number');
+  if (!usable.length) throw new Error('alignUniformFigure: no group has alignment and uniformity (run with eval.alignUniform)');
+  return {
+    data: usable.map((g, i) => ({
+      type: 'scatter', mode: 'markers+text', name: label(g.params), x: [g.alignment], y: [g.uniformity],
+      text: [label(g.params)], textposition: 'top center', marker: { size: 10, color: PALETTE[i % PALETTE.length] },
+    })),
+    layout: {
+      title: { text: opts.title ?? 'alignment vs uniformity (lower is better for both)' },
+      xaxis: { title: { text: 'alignment  E||f(x)-f(y)||^2' }, automargin: true },
+      yaxis: { title: { text: 'uniformity  log E exp(-2||f(x)-f(y)||^2)' }, automargin: true },
+      showlegend: false, height: 420,
+    },
+  };
 }
