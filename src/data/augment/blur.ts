@@ -28,10 +28,17 @@ export function gaussianKernel1d(sigma: number, r: number): Float32Array {
  * `ceil(3 * max sigma)` (or (kernelSize - 1) / 2), capped at min(H, W) - 1 for the reflection.
  */
 export function gaussianBlur(x: tf.Tensor4D, sigmas: number[], kernelSize?: number): tf.Tensor4D {
-  const [B, H, W, C] = x.shape;
+  const B = x.shape[0];
   if (sigmas.length !== B) throw new Error(`gaussianBlur: ${sigmas.length} sigmas for a batch of ${B}`);
-  const maxSigma = Math.max(0, ...sigmas);
-  if (maxSigma === 0) return x.clone();
+  if (!sigmas.some((s) => s > 0)) return x.clone();
+  // Every sample goes through the convolution (unblurred ones with a delta kernel): picking out
+  // the blurred ones with tf.gather costs more than it saves on wasm.
+  return blurAll(x, sigmas, kernelSize);
+}
+
+function blurAll(x: tf.Tensor4D, sigmas: number[], kernelSize?: number): tf.Tensor4D {
+  const [B, H, W, C] = x.shape;
+  const maxSigma = Math.max(...sigmas);
   const r = Math.max(1, Math.min(kernelSize ? (kernelSize - 1) >> 1 : Math.ceil(3 * maxSigma), H - 1, W - 1));
   const k = 2 * r + 1;
   const taps = new Float32Array(k * B * C); // filter [*, k, B*C, 1]: index tap * (B*C) + channel

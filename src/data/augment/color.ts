@@ -61,10 +61,9 @@ export function adjustBrightness(x: tf.Tensor4D, factors: number[]): tf.Tensor4D
 
 /** Mean luma of each sample, [B, 1, 1, 1] (the contrast reference). */
 function meanGrey(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => {
-    const m = x.mean([1, 2], true); // [B, 1, 1, C]: reduce first, then weigh the few channel means
-    return (x.shape[3] === 1 ? m : m.mul(tf.tensor1d(LUMA)).sum(3, true)) as tf.Tensor4D;
-  });
+  const [B, H, W] = x.shape;
+  // A reduction over the last axis only: wasm reduces other axes through a slow transpose.
+  return tf.tidy(() => grey(x).reshape([B, H * W]).mean(1).reshape([B, 1, 1, 1]) as tf.Tensor4D);
 }
 
 export function adjustContrast(x: tf.Tensor4D, factors: number[]): tf.Tensor4D {
@@ -91,13 +90,17 @@ export function adjustHue(x: tf.Tensor4D, shifts: number[]): tf.Tensor4D {
   return tf.tidy(() => {
     const x1 = mix(x, [[0, 0, 1], [1, 0, 0], [0, 1, 0]]); // (g, b, r)
     const x2 = mix(x, [[0, 1, 0], [0, 0, 1], [1, 0, 0]]); // (b, r, g)
-    // tf.maximum (not a + relu(b - a)) so that M equals the max channel exactly.
-    const M = tf.maximum(x, tf.maximum(x1, x2)); // every channel = max
-    const m = tf.minimum(x, tf.minimum(x1, x2)); // every channel = min
+    // max / min through relu (tf.maximum and tf.minimum are slow on wasm); they may be off by an
+    // ulp, so the argmax is found from exact sign tests instead of M == x.
+    const max2 = (a: tf.Tensor, b: tf.Tensor) => a.add(b.sub(a).relu());
+    const min2 = (a: tf.Tensor, b: tf.Tensor) => a.sub(a.sub(b).relu());
+    const M = max2(max2(x, x1), x2); // every channel = max
+    const m = min2(min2(x, x1), x2); // every channel = min
     const cr = M.sub(m);
     const ratio = x1.sub(x2).div(cr.add(1e-30)); // (g-b, b-r, r-g) / (M - m); 0 where grey
-    // One-hot of the first channel holding the max (r before g before b).
-    const isMax = tf.scalar(1).sub(M.sub(x).mul(1e30).clipByValue(0, 1)) as tf.Tensor4D;
+    // One-hot of the first channel holding the max (r before g before b): ge(a, b) = [a - b >= 0].
+    const ge = (a: tf.Tensor, b: tf.Tensor) => a.sub(b).mul(1e30).add(1).clipByValue(0, 1);
+    const isMax = ge(x, x1).mul(ge(x, x2)) as tf.Tensor4D;
     const before = mix(isMax, [[0, 1, 1], [0, 0, 1], [0, 0, 0]]); // maxima in earlier channels
     const first = isMax.mul(tf.scalar(1).sub(before).relu()) as tf.Tensor4D;
     // k_c = h6 + n_c + 6 shift, h6 = hue in sixths in [-1, 5], n = (5, 3, 1), in channel c.
