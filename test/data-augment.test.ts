@@ -202,6 +202,15 @@ describe('data augmentations', function () {
     g.dispose();
   });
 
+  it('processing in chunks of samples gives the same views as one pass', () => {
+    for (const name of ['moco-v2-cifar', 'moco-v1'] as AugmentPresetName[]) {
+      const whole = augment(x, name, new Rng(4), info3);
+      const chunked = augment(x, name, new Rng(4), info3, { chunkValues: 2 * 12 * 10 * 3 });
+      assert.ok(maxAbsDiff(whole, chunked) < 1e-5, name);
+      tf.dispose([whole, chunked]);
+    }
+  });
+
   it('the flip folded into the crop equals a crop then a flip', () => {
     const crop = { op: 'randomResizedCrop' as const, scale: [0.3, 1] as [number, number] };
     const folded = augment(x, { steps: [crop, { op: 'flip', p: 0.5 }] }, new Rng(9), info3);
