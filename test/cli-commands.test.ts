@@ -103,7 +103,7 @@ Module._resolveFilename = function (request, ...rest) {
     assert.equal(list.code, 0, list.stderr);
     const lines = list.stdout.trim().split('\n');
     assert.equal(lines.length, 6);
-    assert.match(lines[0], /^0\tpending \tmoco-K256-m0\.99-[0-9a-f]{10}\t/);
+    assert.match(lines[0], /^0\tpending \tmoco-K128-m0\.99-[0-9a-f]{10}\t/);
     const slurm = cwb(['sweep', 'mochi', '--budget', 'paper', '--slurm', '--results-dir', '/scratch/res']);
     assert.equal(slurm.code, 0, slurm.stderr);
     const n = ablation('mochi', 'paper').points.length;
@@ -111,5 +111,23 @@ Module._resolveFilename = function (request, ...rest) {
     assert.ok(slurm.stdout.includes(`#SBATCH --array=0-${n - 1}\n`));
     assert.ok(slurm.stdout.includes('#SBATCH --gres=gpu:1'));
     assert.ok(slurm.stdout.includes('npx cwb sweep mochi --budget paper --index "$SLURM_ARRAY_TASK_ID" --results-dir "/scratch/res"'));
+  });
+
+  it('cwb train runs a config and cwb eval re-evaluates its checkpoint to the same kNN accuracy', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cwb-train-eval-'));
+    const file = path.join(dir, 'run.json');
+    fs.writeFileSync(file, JSON.stringify(applyOverrides(ablation('moco-queue', 'smoke').base, { epochs: 1, 'eval.linear': false })));
+    const t = cwb(['train', '--config', file, '--results-dir', dir, '--quiet'], { CWB_BACKEND: 'wasm' });
+    assert.equal(t.code, 0, t.stderr);
+    const out = JSON.parse(t.stdout);
+    assert.equal(out.complete, true);
+    assert.equal(out.summary.completedEpochs, 1);
+    const e = cwb(['eval', '--run', out.dir, '--linear', 'fast'], { CWB_BACKEND: 'wasm' });
+    assert.equal(e.code, 0, e.stderr);
+    const ev = JSON.parse(e.stdout);
+    assert.equal(ev.epoch, 1);
+    assert.equal(ev.knnAcc, out.summary.knnAcc);
+    assert.ok(ev.linearAcc >= 0 && ev.linearAcc <= 1);
+    assert.equal(ev.linearProtocol, 'fast');
   });
 });
