@@ -8,7 +8,7 @@ import type { AddressInfo } from 'net';
 import * as path from 'path';
 import { DATASET_SOURCES, downloadFile, extractTar, loadDataset, readTar } from '../src/data';
 import { initBackend } from '../src/backend/init';
-import { cifarRecords, tempDir } from './data-fixtures';
+import { cifarRecords, greyPixels, idx, tempDir } from './data-fixtures';
 
 interface Server {
   url: string;
@@ -173,6 +173,30 @@ describe('data download', function () {
       );
     } finally {
       DATASET_SOURCES.cifar10.files[0] = original;
+      await local.close();
+    }
+  });
+
+  it('loadDataset downloads missing MNIST IDX files into <dataRoot>/mnist', async () => {
+    const files: Record<string, Buffer> = {
+      'train-images-idx3-ubyte.gz': idx([3, 28, 28], greyPixels(3, 28, 28), true),
+      'train-labels-idx1-ubyte.gz': idx([3], Uint8Array.from([2, 0, 9]), true),
+      't10k-images-idx3-ubyte.gz': idx([1, 28, 28], greyPixels(1, 28, 28), true),
+      't10k-labels-idx1-ubyte.gz': idx([1], Uint8Array.from([5]), true),
+    };
+    const local = await serve(Object.fromEntries(Object.entries(files).map(([f, b]) => [`/${f}`, b])));
+    const original = DATASET_SOURCES.mnist.files;
+    DATASET_SOURCES.mnist.files = original.map((f) => ({ ...f, urls: [`${local.url}/${f.file}`], md5: md5(files[f.file]) }));
+    try {
+      const root = tempDir('dl-fmnist');
+      assert.ok(!fs.existsSync('/usr/share/datasets/mnist/train-images-idx3-ubyte.gz'), 'this test needs MNIST absent system-wide');
+      const train = await loadDataset({ name: 'mnist', dataRoot: root }, 'train', { quiet: true, download: true });
+      assert.deepStrictEqual(Array.from(train.labels), [2, 0, 9]);
+      assert.deepStrictEqual(fs.readdirSync(path.join(root, 'mnist')).sort(), Object.keys(files).sort());
+      const test = await loadDataset({ name: 'mnist', dataRoot: root }, 'test', { quiet: true, download: true });
+      assert.deepStrictEqual(Array.from(test.labels), [5]);
+    } finally {
+      DATASET_SOURCES.mnist.files = original;
       await local.close();
     }
   });
