@@ -5,13 +5,15 @@
  * works), plus peak RSS, tf.memory(), and data loading + two-view augmentation images/s.
  *
  *   npm run bench -- [--backend wasm] [--batch 256,128] [--steps 3] [--archs convnet,resnet18]
- *                    [--methods encoder,moco,mochi,mixco,supcon] [--torch-threads 2] [--no-torch]
+ *                    [--methods encoder,moco,mochi,mixco,supcon] [--torch-threads 2] [--wasm-threads 2]
+ *                    [--no-torch] [--no-data]
  *                    [--profile] [--quick] [--json]
  *
  * Images/s counts source images per second (a batch of B images with two views is B images).
  * Each timed figure is the median of --steps steps after one warm-up step.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
@@ -29,6 +31,8 @@ interface Options {
   methods: BenchMethod[];
   torch: boolean;
   torchThreads: number;
+  /** XNNPACK threads of the wasm backend (src/backend/wasm-threads.ts); 1 = the shipped single-threaded build. */
+  wasmThreads: number;
   profile: boolean;
   json: boolean;
   data: boolean;
@@ -70,6 +74,7 @@ function parseArgs(argv: string[]): Options {
     methods,
     torch: !argv.includes('--no-torch'),
     torchThreads: Number(get('torch-threads') ?? '2'),
+    wasmThreads: Number(get('wasm-threads') ?? get('torch-threads') ?? '2'),
     profile: argv.includes('--profile'),
     json: argv.includes('--json'),
     data: !argv.includes('--no-data'),
@@ -237,12 +242,20 @@ function fmt(n: number | undefined, d = 1): string {
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.backend === 'wasm' && opts.wasmThreads > 1) {
+    const { useThreadedWasm } = await import('../src/backend/wasm-threads');
+    await useThreadedWasm(opts.wasmThreads);
+  }
   const report = await initBackend(opts.backend, { quiet: true });
+  if (report.backend === 'wasm') {
+    const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+    report.device = report.device.replace(/1 thread/, `${wasm.getThreadsCount()} thread${wasm.getThreadsCount() > 1 ? 's' : ''}`);
+  }
   const torchVersion = opts.torch ? torchAvailable() : undefined;
   const log = (s: string) => {
     if (!opts.json) process.stdout.write(`${s}\n`);
   };
-  log(`backend: ${report.backend} (${report.device}); PyPyTorch: ${torchVersion ? `${torchVersion}, ${opts.torchThreads} threads` : 'not used'}`.replace('PyPy', 'Py'));
+  log(`backend: ${report.backend} (${report.device}); PyTorch: ${torchVersion ? `${torchVersion}, ${opts.torchThreads} threads` : 'not used'}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   const rows: Row[] = [];
   const profiles: unknown[] = [];
   for (const arch of opts.archs) {
@@ -282,12 +295,16 @@ async function main(): Promise<void> {
   for (const p of profiles) log(`profile: ${JSON.stringify(p, null, 1)}`);
   if (opts.json) {
     process.stdout.write(
-      JSON.stringify({ backend: report, torch: torchVersion ?? null, torchThreads: opts.torchThreads, rows, data, peakRssMB, memory: tf.memory(), profiles }, null, 1) + '\n',
+      JSON.stringify({ backend: report, loadAverage: os.loadavg(), torch: torchVersion ?? null, torchThreads: opts.torchThreads, rows, data, peakRssMB, memory: tf.memory(), profiles }, null, 1) + '\n',
     );
   }
 }
 
-main().catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});
+// Exit explicitly: the threaded wasm backend's worker threads keep the event loop alive.
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  },
+);
