@@ -9,6 +9,9 @@
 #   CWB_CELL_TIMEOUT  seconds per cell (default 14400)
 #   PYTHON       a Python with requirements.txt installed (default: .cache/nbenv/bin/python if present, else python3)
 #
+# Usage: notebooks/run.sh [NAME...]   (default: every notebooks/NN_*.ipynb)
+#        notebooks/run.sh --kernel-only   (build and register the tslab kernel, print its JUPYTER_PATH entry)
+#
 # Steps: build the package if src/ is newer than dist/, register the tslab kernel under
 # .cache/jupyter (never in the user's global kernels), inject the parameters as a cell tagged
 # `injected-parameters` after the cell tagged `parameters` (papermill convention; papermill itself
@@ -43,6 +46,8 @@ if [ ! -f "$KPREFIX/share/jupyter/kernels/tslab/kernel.json" ] || ! grep -q "$RO
   "$ROOT/node_modules/.bin/tslab" install --python="$PYTHON" --binary="$ROOT/node_modules/.bin/tslab" --prefix="$KPREFIX" >&2
 fi
 export JUPYTER_PATH="$KPREFIX/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
+# `run.sh --kernel-only`: build + register the kernel, print the JUPYTER_PATH entry, run nothing.
+if [ "${1:-}" = "--kernel-only" ]; then echo "$KPREFIX/share/jupyter"; exit 0; fi
 export CWB_BUDGET="$BUDGET" CWB_BACKEND="$BACKEND"
 if [ -n "${DATA_DIR:-}" ]; then export DATA_DIR="$(cd "$DATA_DIR" && pwd)"; fi
 

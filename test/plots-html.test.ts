@@ -105,7 +105,7 @@ describe('plots: tables and CSV', () => {
     const child = spawnSync(process.execPath, ['-r', 'tsx/cjs', '-e', script], { cwd: path.join(__dirname, '..'), encoding: 'utf8' });
     assert.equal(child.status, 0, child.stderr);
     const { html, csv, same } = JSON.parse(child.stdout) as { html: string; csv: string; same: boolean };
-    assert.ok(html.includes('<td class="cwb-text">x,y</td>'));
+    assert.ok(html.includes('<td class="cwb-text" style="text-align:left">x,y</td>'));
     assert.equal(csv, 'a,b\n1,"x,y"\n2.5,z\n');
     assert.ok(same, 'our cpu kernels survive loading danfojs');
     assert.doesNotMatch(child.stderr, /already registered/, 'no kernel re-registration warnings');

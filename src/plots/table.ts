@@ -82,7 +82,7 @@ export function tableHtml(table: Row[] | DataFrameLike, opts: TableOptions = {})
     .map((r) => {
       const cells = cols.map((c) => {
         const v = r[c];
-        const cls = typeof v === 'number' ? '' : ' class="cwb-text"';
+        const cls = typeof v === 'number' ? '' : ' class="cwb-text" style="text-align:left"';
         return `<td${cls}>${escapeHtml(formatCell(v, digits))}</td>`;
       });
       return `<tr>${cells.join('')}</tr>`;
