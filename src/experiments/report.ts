@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
+  loadPaperNumbers,
   ablationFigure,
   barFigure,
   curvesFigure,
@@ -121,15 +122,38 @@ export function aggregate(records: RunRecord[]): GroupRow[] {
     for (const k of METRIC_COLUMNS) {
       const xs = g.runs.map((r) => r.summary?.[k]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
       row[`${k}`] = xs.length ? mean(xs) : null;
-      row[`${k}Std`] = xs.length ? std(xs) : null;
+      row[`${k}Std`] = xs.length > 1 ? std(xs) : null;
     }
     row.diverged = g.runs.filter((r) => r.summary?.diverged).length;
     return row;
   });
 }
 
+/** Paper numbers for a one-parameter sweep, where data/paper-numbers.json has them (ImageNet scale). */
+const PAPER_KEYS: Record<string, string> = { 'moco-queue/K': 'moco_queue_size', 'moco-queue/m': 'moco_momentum' };
+
+export function paperPoints(experiment: string, param: string): { value: number; score: number }[] {
+  const key = PAPER_KEYS[`${experiment.replace(/-(smoke|quick|paper)$/, '')}/${param}`];
+  if (!key) return [];
+  try {
+    const ab = loadPaperNumbers()[key];
+    if (!ab) return [];
+    // Only entries that vary exactly this parameter and carry a number.
+    return ab.entries
+      .filter((e) => e.value !== null && Object.keys(e.params).length === 1 && typeof e.params[param] === 'number')
+      .map((e) => ({ value: e.params[param] as number, score: e.value as number }));
+  } catch {
+    return [];
+  }
+}
+
 /** The figure of final accuracy per group: a curve when one numeric param varies, else bars. */
-export function accuracyFigure(groups: GroupRow[], metric: 'knnAcc' | 'linearAcc', title: string): PlotlyFigure | undefined {
+export function accuracyFigure(
+  groups: GroupRow[],
+  metric: 'knnAcc' | 'linearAcc',
+  title: string,
+  paper?: { points: { value: number; score: number }[]; name: string },
+): PlotlyFigure | undefined {
   const usable = groups.filter((g) => typeof g[metric] === 'number');
   if (!usable.length) return undefined;
   const keys = [...new Set(usable.flatMap((g) => Object.keys(g.params)))];
@@ -140,7 +164,14 @@ export function accuracyFigure(groups: GroupRow[], metric: 'knnAcc' | 'linearAcc
     const logX = values.every((v) => v > 0) && Math.max(...values) / Math.min(...values) >= 20;
     return ablationFigure(
       usable.map((g) => ({ value: g.params[k] as number, mean: g[metric] as number, std: (g[`${metric}Std`] as number) ?? 0 })),
-      { title, name: metric, logX, x: { title: k }, y: { title: metric } },
+      {
+        title,
+        name: metric,
+        logX,
+        x: { title: k },
+        y: { title: metric },
+        ...(paper && paper.points.length ? { paper: paper.points, paperName: paper.name } : {}),
+      },
     );
   }
   return barFigure(
@@ -196,9 +227,27 @@ export function writeReport(resultsDir?: string, opts: { experiments?: string[];
           { caption: `${exp}: mean and std over seeds` } as never,
         ),
       );
-      for (const metric of ['knnAcc', 'linearAcc'] as const) {
-        const fig = accuracyFigure(groups, metric, `${exp}: final ${metric}`);
-        if (fig) parts.push(plotlyFigureHtml(fig));
+      // Ablations made of several one-parameter sweeps (moco-queue: K, then m) label each point
+      // with {sweep: <param>}: one curve figure per sweep.
+      const sweeps = [...new Set(groups.map((g) => g.params.sweep).filter((v): v is string => typeof v === 'string'))];
+      const parts2 = sweeps.length
+        ? sweeps.map((sw) => ({
+            title: `${exp}: ${sw} sweep`,
+            groups: groups
+              .filter((g) => g.params.sweep === sw)
+              .map((g) => ({ ...g, params: { [sw]: g.params[sw] as ParamValue } })),
+          }))
+        : [{ title: exp, groups }];
+      for (const part of parts2) {
+        for (const metric of ['knnAcc', 'linearAcc'] as const) {
+          const param = Object.keys(part.groups[0]?.params ?? {})[0];
+          const pp = sweeps.length && param ? paperPoints(exp, param) : [];
+          const fig = accuracyFigure(part.groups, metric, `${part.title}: final ${metric}`, {
+            points: pp,
+            name: 'paper: ImageNet linear top-1 % (R50)',
+          });
+          if (fig) parts.push(plotlyFigureHtml(fig));
+        }
       }
     }
     const curves = records
