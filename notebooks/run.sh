@@ -7,6 +7,7 @@
 #   CWB_NB_OUT   where executed notebooks go. Default: results/notebooks/ for smoke runs (git-ignored,
 #                so tests never overwrite the committed outputs), in place (notebooks/) otherwise.
 #   CWB_CELL_TIMEOUT  seconds per cell (default 14400)
+#   CWB_CACHE_DIR  decoded-image caches (default data/cache)
 #   PYTHON       a Python with requirements.txt installed (default: .cache/nbenv/bin/python if present, else python3)
 #
 # Usage: notebooks/run.sh [NAME...]   (default: every notebooks/NN_*.ipynb)
@@ -49,6 +50,9 @@ export JUPYTER_PATH="$KPREFIX/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
 # `run.sh --kernel-only`: build + register the kernel, print the JUPYTER_PATH entry, run nothing.
 if [ "${1:-}" = "--kernel-only" ]; then echo "$KPREFIX/share/jupyter"; exit 0; fi
 export CWB_BUDGET="$BUDGET" CWB_BACKEND="$BACKEND"
+# Decoded-image caches of a read-only dataset folder go to the repository's data/cache (not to
+# notebooks/data/cache, the kernel's working folder being notebooks/).
+export CWB_CACHE_DIR="${CWB_CACHE_DIR:-$ROOT/data/cache}"
 if [ -n "${DATA_DIR:-}" ]; then export DATA_DIR="$(cd "$DATA_DIR" && pwd)"; fi
 
 # 3. Which notebooks.
