@@ -12,3 +12,4 @@ export * from './methods';
 export * from './optim';
 export * from './eval';
 export * from './experiments';
+export * from './ops';
