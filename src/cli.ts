@@ -13,14 +13,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, type ParseArgsConfig } from 'util';
-import { initBackend } from './backend/init';
-import { ablation, ABLATIONS, BUDGETS, type Ablation } from './experiments/ablations';
-import { applyOverrides, validateConfig, type RunConfig } from './experiments/config';
-import { resultsRoot } from './experiments/paths';
-import { writeExperimentCsv, writeReport } from './experiments/report';
-import { evaluateCheckpoint, run } from './experiments/runner';
-import { sweep, sweepPoints } from './experiments/sweep';
 import { readJson } from './util/fsx';
+import { ABLATIONS, BUDGETS } from './experiments/names';
+// The library (TF.js, models, data) is loaded by the commands that need it, so that --help and
+// usage errors answer at once.
+import type * as Experiments from './experiments';
+import type { Ablation } from './experiments/ablations';
+import type { RunConfig } from './experiments/config';
+
+const lib = (): typeof Experiments => require('./experiments') as typeof Experiments;
+const backend = (): typeof import('./backend/init') => require('./backend/init') as typeof import('./backend/init');
 
 class UsageError extends Error {}
 
@@ -171,7 +173,7 @@ function parseValue(s: string): unknown {
 }
 
 async function cmdInfo(v: Values): Promise<void> {
-  const report = await initBackend(v.backend as string | undefined, { quiet: true });
+  const report = await backend().initBackend(v.backend as string | undefined, { quiet: true });
   if (v.json) {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     return;
@@ -184,6 +186,7 @@ async function cmdInfo(v: Values): Promise<void> {
 async function cmdTrain(v: Values): Promise<void> {
   const file = v.config as string | undefined;
   if (!file) throw new UsageError('train needs --config <file.json>');
+  const { applyOverrides, validateConfig, run } = lib();
   let cfg = readJson<RunConfig>(file);
   const sets = (v.set as string[] | undefined) ?? [];
   if (sets.length) {
@@ -243,14 +246,14 @@ async function cmdSweep(v: Values, positionals: string[]): Promise<void> {
   const name = positionals[0];
   if (!name) throw new UsageError(`sweep needs an ablation name: ${ABLATIONS.join(', ')}`);
   if (!(ABLATIONS as readonly string[]).includes(name)) throw new UsageError(`unknown ablation '${name}'; choose one of ${ABLATIONS.join(', ')}`);
-  const ab = ablation(name, budgetOf(v));
+  const ab = lib().ablation(name, budgetOf(v));
   const c = common(v);
   if (v.slurm) {
     process.stdout.write(slurmScript(ab, { time: v['slurm-time'] as string | undefined, partition: v['slurm-partition'] as string | undefined, resultsDir: c.resultsDir, dataDir: c.dataDir }));
     return;
   }
   if (v.list) {
-    for (const p of sweepPoints(ab.base, ab.points, c.resultsDir)) {
+    for (const p of lib().sweepPoints(ab.base, ab.points, c.resultsDir)) {
       const done = fs.existsSync(path.join(p.dir, 'summary.json'));
       process.stdout.write(`${p.index}\t${done ? 'complete' : 'pending '}\t${p.runId}\t${JSON.stringify(p.params)}\n`);
     }
@@ -261,6 +264,7 @@ async function cmdSweep(v: Values, positionals: string[]): Promise<void> {
 }
 
 async function sweepAblation(ab: Ablation, opts: ReturnType<typeof common> & { index?: number[] }): Promise<void> {
+  const { sweep, writeExperimentCsv, writeReport } = lib();
   const t0 = Date.now();
   if (!opts.quiet) process.stderr.write(`[cwb] ${ab.name} (${ab.budget}): ${ab.description}; ${ab.points.length} runs\n`);
   const res = await sweep(ab.base, ab.points, {
@@ -284,7 +288,7 @@ async function cmdEval(v: Values): Promise<void> {
   const c = common(v);
   const linear = v.linear as string | undefined;
   if (linear !== undefined && !['moco', 'supcon', 'fast'].includes(linear)) throw new UsageError(`--linear must be moco, supcon or fast, got '${linear}'`);
-  const out = await evaluateCheckpoint(path.resolve(dir), {
+  const out = await lib().evaluateCheckpoint(path.resolve(dir), {
     dataDir: c.dataDir,
     backend: c.backend,
     linear: linear ? { protocol: linear as 'moco' | 'supcon' | 'fast' } : undefined,
@@ -295,7 +299,7 @@ async function cmdEval(v: Values): Promise<void> {
 
 function cmdReport(v: Values): void {
   const c = common(v);
-  const rep = writeReport(c.resultsDir);
+  const rep = lib().writeReport(c.resultsDir);
   for (const [exp, file] of Object.entries(rep.csv)) process.stdout.write(`${exp}: ${rep.rows[exp].length} runs -> ${file}\n`);
   process.stdout.write(`report: ${rep.html}\n`);
 }
@@ -304,6 +308,7 @@ async function cmdReproduce(v: Values): Promise<void> {
   const budget = budgetOf(v);
   const c = common(v);
   const t0 = Date.now();
+  const { ablation, resultsRoot } = lib();
   for (const name of ABLATIONS) await sweepAblation(ablation(name, budget), c);
   process.stdout.write(`reproduce (${budget}) finished in ${((Date.now() - t0) / 60000).toFixed(1)} min; results in ${resultsRoot(c.resultsDir)}\n`);
 }

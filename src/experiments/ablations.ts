@@ -18,10 +18,9 @@ import type { AugmentPresetName, DatasetConfig, EncoderConfig, MethodConfig, Met
 import { defaultEvalConfig, type EvalConfig, type RunConfig } from './config';
 import type { PointSpec } from './sweep';
 
-export const BUDGETS = ['smoke', 'quick', 'paper'] as const;
-export type Budget = (typeof BUDGETS)[number];
-export const ABLATIONS = ['moco-queue', 'mochi', 'mixco', 'supcon'] as const;
-export type AblationName = (typeof ABLATIONS)[number];
+import { ABLATIONS, BUDGETS, type AblationName, type Budget } from './names';
+
+export { ABLATIONS, BUDGETS, type AblationName, type Budget };
 
 export interface Ablation {
   name: AblationName;
