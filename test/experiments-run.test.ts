@@ -144,6 +144,32 @@ describe('experiments: runs, checkpoints and resume', () => {
     assert.ok(Math.abs(summary.knnAcc - ref.summary!.knnAcc!) < 1e-9);
   });
 
+  it('with checkpointEverySteps, a run killed mid-epoch resumes at the saved step with the same losses', async function () {
+    this.timeout(240_000);
+    const dir = tmp('killstep');
+    const cfg = applyOverrides(config(3), { checkpointEverySteps: 2, name: 'resume-step-test' });
+    const ref = await run(cfg, { resultsDir: path.join(dir, 'ref'), quiet: true });
+    const refLosses = readMetrics(path.join(ref.dir, 'metrics.jsonl')).filter((x) => x.type === 'epoch').map((x) => x.loss as number);
+    const resultsDir = path.join(dir, 'killed');
+    const script = childScript(dir, cfg, resultsDir);
+    const first = await runChild(script, (line) => line === 'STEP 2 3');
+    assert.equal(first.signal, 'SIGKILL');
+    const runDir = path.join(resultsDir, cfg.experiment, runId(cfg));
+    const ck = loadCheckpoint(runDir)!;
+    Object.values(ck.state.tensors).forEach((t) => t.dispose());
+    assert.equal(ck.meta.epoch, 1, 'one epoch complete');
+    const partial = ck.meta.runner.partial as { epoch: number; step: number };
+    assert.equal(partial.epoch, 1);
+    assert.ok(partial.step === 2 || partial.step === 4, `saved at step ${partial.step}`);
+    const second = await runChild(script);
+    assert.equal(second.code, 0, second.stderr.slice(-1000));
+    const steps = second.stdout.split('\n').filter((l) => l.startsWith('STEP '));
+    assert.equal(steps[0], `STEP 2 ${partial.step + 1}`, 'resumed at the step after the checkpoint');
+    const epochRecs = readMetrics(path.join(runDir, 'metrics.jsonl')).filter((x) => x.type === 'epoch');
+    assert.deepEqual(epochRecs.map((x) => x.epoch), [1, 2, 3]);
+    epochRecs.forEach((r, i) => assert.ok(Math.abs((r.loss as number) - refLosses[i]) < 1e-4, `epoch ${i + 1}: ${r.loss} vs ${refLosses[i]}`));
+  });
+
   it('seeded runs on the same backend repeat their losses; another seed differs', async () => {
     const cfg = config(1);
     const a = await run(cfg, { resultsDir: tmp('seedA'), quiet: true });

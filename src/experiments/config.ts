@@ -58,6 +58,8 @@ export interface RunConfig {
   eval: EvalConfig;
   /** Save a checkpoint every this many epochs (default 1) and always after the last. */
   checkpointEvery?: number;
+  /** Also save a checkpoint every this many training steps inside an epoch (long epochs on CPU). */
+  checkpointEverySteps?: number;
   /** Labels of a sweep point (e.g. {K: 4096}); copied into the report rows. */
   params?: Record<string, string | number | boolean>;
 }
@@ -230,6 +232,7 @@ export function validateConfig(cfg: unknown): RunConfig {
     seed: int,
     eval: () => undefined,
     checkpointEvery: optional(posInt),
+    checkpointEverySteps: optional(posInt),
     params: optional((p, v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? undefined : `${p} must be an object, got ${show(v)}`)),
   }, errors)) {
     throw new Error(`invalid run config: ${errors.join('; ')}`);

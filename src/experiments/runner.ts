@@ -49,6 +49,15 @@ export interface RunOptions {
   maxEpochs?: number;
 }
 
+/** Progress inside an epoch, saved with a mid-epoch checkpoint. */
+interface PartialEpoch {
+  epoch: number;
+  step: number;
+  lossSum: number;
+  metricSums: Record<string, number>;
+  seconds: number;
+}
+
 export interface RunSummary {
   runId: string;
   experiment: string;
@@ -149,6 +158,8 @@ export async function run(config: RunConfig, opts: RunOptions = {}): Promise<Run
   const loaderSeed = new Rng(cfg.seed).nextUint32();
   let startEpoch = 0;
   let runner: Record<string, unknown> = { loaderSeed, trainSeconds: 0, evalSeconds: 0, images: 0, sessions: 0 };
+  // Set when the checkpoint was taken inside an epoch: where to continue and the epoch's sums so far.
+  let partial: PartialEpoch | undefined;
   try {
     const ck = loadCheckpoint(dir);
     if (ck) {
@@ -159,9 +170,11 @@ export async function run(config: RunConfig, opts: RunOptions = {}): Promise<Run
       }
       startEpoch = ck.meta.epoch;
       runner = { ...runner, ...ck.meta.runner };
+      partial = runner.partial as PartialEpoch | undefined;
+      delete runner.partial;
       if (runner.loaderSeed !== loaderSeed) throw new Error(`${dir}: checkpoint was made with another loader seed`);
       truncateMetrics(metricsFile, startEpoch);
-      bar.log(`${id}: resuming after epoch ${startEpoch}/${cfg.epochs}`);
+      bar.log(`${id}: resuming after epoch ${startEpoch}/${cfg.epochs}${partial ? `, step ${partial.step}` : ''}`);
     } else {
       if (fs.existsSync(metricsFile)) fs.rmSync(metricsFile);
     }
@@ -225,12 +238,16 @@ export async function run(config: RunConfig, opts: RunOptions = {}): Promise<Run
 
     for (let epoch = startEpoch; epoch < stopAt && !diverged; epoch++) {
       method.setEpoch(epoch);
-      const t0 = Date.now();
-      let lossSum = 0;
-      let step = 0;
+      // Resuming inside this epoch: continue at the saved step with the saved sums.
+      const resume = partial && partial.epoch === epoch ? partial : undefined;
+      partial = undefined;
+      const t0 = Date.now() - (resume ? resume.seconds * 1000 : 0);
+      let lossSum = resume?.lossSum ?? 0;
+      let step = resume?.step ?? 0;
       let lr = cfg.optimizer.lr;
-      const metricSums: Record<string, number> = {};
-      for await (const batch of loader.epoch(epoch)) {
+      const metricSums: Record<string, number> = { ...(resume?.metricSums ?? {}) };
+      const stepEvery = cfg.checkpointEverySteps ?? 0;
+      for await (const batch of loader.epoch(epoch, step)) {
         let res;
         try {
           lr = learningRateAt(cfg.schedule, cfg.optimizer.lr, epoch, step, steps, cfg.epochs);
@@ -247,6 +264,16 @@ export async function run(config: RunConfig, opts: RunOptions = {}): Promise<Run
           diverged = true;
           bar.log(`${id}: loss is ${res.loss} at epoch ${epoch + 1} step ${step}; stopping (diverged)`);
           break;
+        }
+        if (stepEvery > 0 && step % stepEvery === 0 && step < steps) {
+          // Mid-epoch checkpoint: the completed-epoch count stays `epoch`; the step and sums travel along.
+          const mid: PartialEpoch = { epoch, step, lossSum, metricSums: { ...metricSums }, seconds: (Date.now() - t0) / 1000 };
+          const state = method.getState();
+          try {
+            await saveCheckpoint(dir, state, { epoch, runId: id, runner: { ...runner, partial: mid } });
+          } finally {
+            disposeState(state);
+          }
         }
         const elapsed = (Date.now() - t0) / 1000;
         const ips = (step * cfg.batchSize) / Math.max(elapsed, 1e-9);
