@@ -45,7 +45,7 @@ describe('experiments: sweeps, indices, merged reports', () => {
     const first = await sweep(base, spec, { resultsDir, quiet: true });
     assert.equal(first.runs.length, 2);
     assert.ok(first.runs.every((r) => !r.skipped && r.summary));
-    assert.deepEqual(first.rows.map((r) => [r.index, r.status, r.T]), [[0, 'complete', 0.1], [1, 'complete', 0.5]]);
+    assert.deepEqual(first.rows.map((r) => [r.point, r.status, r.T]), [[0, 'complete', 0.1], [1, 'complete', 0.5]]);
     assert.ok(first.rows.every((r) => typeof r.knnAcc === 'number'));
     const mtimes = first.points.map((p) => fs.statSync(path.join(p.dir, 'summary.json')).mtimeMs);
     const t0 = Date.now();
@@ -64,14 +64,15 @@ describe('experiments: sweeps, indices, merged reports', () => {
   it('gives the rows as a danfojs DataFrame (in a child process: danfojs brings its own tfjs copy)', () => {
     const script = `
       const { toDataFrame } = require(${JSON.stringify(path.join(ROOT, 'src/experiments/sweep'))});
-      const df = toDataFrame([{ index: 0, K: 32, knnAcc: 0.5 }, { index: 1, K: 64, knnAcc: 0.75 }]);
-      process.stdout.write(JSON.stringify({ shape: df.shape, columns: df.columns, mean: df['knnAcc'].mean() }));`;
+      const df = toDataFrame([{ point: 0, K: 32, oracle: false, knnAcc: 0.5 }, { point: 1, K: 64, oracle: true, knnAcc: 0.75 }, { point: 2, K: 128, oracle: true, knnAcc: null }]);
+      process.stdout.write(JSON.stringify({ shape: df.shape, columns: df.columns, mean: df['knnAcc'].iloc([0, 1]).mean(), lines: df.toString().split('\\n').length }));`;
     const r = spawnSync(process.execPath, [...NODE_ARGS, '-e', script], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout.trim().split('\n').pop() as string);
-    assert.deepEqual(out.shape, [2, 3]);
-    assert.deepEqual(out.columns, ['index', 'K', 'knnAcc']);
+    assert.deepEqual(out.shape, [3, 4]);
+    assert.deepEqual(out.columns, ['point', 'K', 'oracle', 'knnAcc']);
     assert.equal(out.mean, 0.625);
+    assert.ok(out.lines >= 3 + 4, `the frame prints its rows (${out.lines} lines)`);
   });
 
   it('runs started by index in separate processes merge into one report; the CLI smoke sweep finishes in under 2 minutes', async function () {

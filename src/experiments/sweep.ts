@@ -2,7 +2,7 @@
  * Sweeps: a cartesian grid ({'method.K': [256, 1024], seed: [0, 1]}) or a list of override
  * objects, each point a full run with its own folder. Complete runs are skipped, an unfinished
  * one resumes, and every point is addressable by its index so that separate processes (a Slurm
- * job array, `cwb sweep <ablation> --index i`) can each run one; `collectRows` / `report` merge
+ * job array, `cwb sweep <ablation> --index i`) can each run one; `sweepRows` / `writeReport` merge
  * what they wrote.
  */
 import * as fs from 'fs';
@@ -100,7 +100,7 @@ export type SweepRow = Record<string, ParamValue | null>;
 export interface SweepResult {
   points: SweepPoint[];
   runs: RunResult[];
-  /** One row per point: index, run id, status, params, then the summary metrics. */
+  /** One row per point: point (its index), run id, status, params, then the summary metrics. */
   rows: SweepRow[];
   /**
    * The same rows as a danfojs DataFrame, built on first access: danfojs-node carries its own
@@ -111,7 +111,8 @@ export interface SweepResult {
 
 /** A report row of one sweep point (status 'pending' when it has no summary yet). */
 export function rowOf(p: Pick<SweepPoint, 'index' | 'runId' | 'params' | 'dir'>, summary?: RunSummary): SweepRow {
-  const row: SweepRow = { index: p.index, runId: p.runId, status: summary ? (summary.diverged ? 'diverged' : 'complete') : 'pending', ...p.params };
+  // 'point', not 'index': a column named 'index' breaks danfojs' table printing.
+  const row: SweepRow = { point: p.index, runId: p.runId, status: summary ? (summary.diverged ? 'diverged' : 'complete') : 'pending', ...p.params };
   if (summary) {
     for (const k of ['method', 'epochs', 'seed', 'finalLoss', 'proxyAcc', 'knnAcc', 'knnAccMax', 'linearAcc', 'alignment', 'uniformity', 'imagesPerSec', 'trainSeconds', 'evalSeconds', 'sessions', 'backend'] as const) {
       const v = summary[k];
@@ -125,7 +126,16 @@ let dfdModule: typeof Dfd | undefined;
 /** danfojs-node, loaded on first use (it brings its own TF.js copy; keep it off the import path). */
 export function danfo(): typeof Dfd {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  dfdModule ??= require('danfojs-node') as typeof Dfd;
+  if (!dfdModule) {
+    // Its tfjs copy re-registers every kernel and prints one warning per kernel: keep them quiet.
+    const warn = console.warn;
+    console.warn = () => undefined;
+    try {
+      dfdModule = require('danfojs-node') as typeof Dfd;
+    } finally {
+      console.warn = warn;
+    }
+  }
   return dfdModule;
 }
 
