@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
-import { ablation, applyOverrides, loadCheckpoint, readMetrics, run, runId, type RunConfig } from '../src/experiments';
+import { ablation, acquireRunLock, applyOverrides, loadCheckpoint, readMetrics, run, runId, type RunConfig } from '../src/experiments';
 
 const ROOT = path.resolve(__dirname, '..');
 // node with tsx's require hook: the child is the training process itself (the tsx CLI would run the
@@ -168,6 +168,21 @@ describe('experiments: runs, checkpoints and resume', () => {
     const epochRecs = readMetrics(path.join(runDir, 'metrics.jsonl')).filter((x) => x.type === 'epoch');
     assert.deepEqual(epochRecs.map((x) => x.epoch), [1, 2, 3]);
     epochRecs.forEach((r, i) => assert.ok(Math.abs((r.loss as number) - refLosses[i]) < 1e-4, `epoch ${i + 1}: ${r.loss} vs ${refLosses[i]}`));
+  });
+
+  it('one process per run: a live lock refuses a second runner, a dead process\'s lock is taken over', async () => {
+    const resultsDir = tmp('lock');
+    const cfg = applyOverrides(config(1), { name: 'lock-test', 'eval.linear': false });
+    const dir = path.join(resultsDir, cfg.experiment, runId(cfg));
+    const held = acquireRunLock((fs.mkdirSync(dir, { recursive: true }), dir));
+    await assert.rejects(run(cfg, { resultsDir, quiet: true }), new RegExp(`is being trained by process ${process.pid} on .*run\\.lock`));
+    held.release();
+    assert.ok(!fs.existsSync(path.join(dir, 'run.lock')));
+    // A lock left by a SIGKILLed process (its pid no longer exists) does not block the resume.
+    fs.writeFileSync(path.join(dir, 'run.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), startedAt: 'then' }));
+    const r = await run(cfg, { resultsDir, quiet: true });
+    assert.ok(r.summary);
+    assert.ok(!fs.existsSync(path.join(dir, 'run.lock')), 'the lock is released at the end');
   });
 
   it('seeded runs on the same backend repeat their losses; another seed differs', async () => {

@@ -1,6 +1,7 @@
 /** Runs, checkpoints, sweeps, the four ablations and reports. */
 export * from './config';
 export * from './checkpoint';
+export * from './lock';
 export * from './metrics-log';
 export * from './paths';
 export * from './progress';

@@ -29,6 +29,7 @@ import { pca2d } from '../eval/projection';
 import { cleanCheckpointTemps, disposeState, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { canonicalJson, runId as runIdOf, validateConfig, type RunConfig } from './config';
 import { appendMetrics, readMetrics, truncateMetrics, type MetricsRecord } from './metrics-log';
+import { acquireRunLock, type RunLock } from './lock';
 import { FILES, runDirOf } from './paths';
 import { ProgressBar, type ProgressEvent } from './progress';
 
@@ -141,6 +142,20 @@ export async function run(config: RunConfig, opts: RunOptions = {}): Promise<Run
   }
   await ensureBackend(opts.backend);
   fs.mkdirSync(dir, { recursive: true });
+  const lock = acquireRunLock(dir);
+  try {
+    return await runLocked(cfg, id, dir, opts, lock);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptions, lock: RunLock): Promise<RunResult> {
+  const summaryFile = path.join(dir, FILES.summary);
+  if (fs.existsSync(summaryFile)) {
+    // Finished by another process while this one waited for the backend.
+    return { runId: id, dir, summary: readJson<RunSummary>(summaryFile), resumedFrom: cfg.epochs, skipped: true };
+  }
   const { dataRoot: _root, ...datasetForFile } = cfg.dataset;
   writeJsonAtomic(path.join(dir, FILES.config), { ...cfg, dataset: datasetForFile });
   cleanCheckpointTemps(dir);
@@ -279,6 +294,7 @@ export async function run(config: RunConfig, opts: RunOptions = {}): Promise<Run
         const ips = (step * cfg.batchSize) / Math.max(elapsed, 1e-9);
         const epochLeft = (steps - step) * (elapsed / step);
         const eta = epochLeft + (cfg.epochs - epoch - 1) * steps * (elapsed / step);
+        lock.touch();
         emit({ phase: 'train', runId: id, epoch: epoch + 1, epochs: cfg.epochs, step, steps, loss: lossSum / step, lr, imagesPerSec: ips, etaSec: eta, metrics: {} });
         await tick();
       }
