@@ -52,8 +52,9 @@ export function formatProgress(p: ProgressEvent): string {
 export class ProgressBar {
   private lastPrint = 0;
   private drawn = false;
+  /** `stream` null: silent (a default parameter would turn undefined into stderr). */
   constructor(
-    private readonly stream: NodeJS.WriteStream | undefined = process.stderr,
+    private readonly stream: NodeJS.WriteStream | null = process.stderr,
     private readonly intervalMs = process.stderr.isTTY ? 200 : 10_000,
   ) {}
 

@@ -160,7 +160,7 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
   writeJsonAtomic(path.join(dir, FILES.config), { ...cfg, dataset: datasetForFile });
   cleanCheckpointTemps(dir);
 
-  const bar = new ProgressBar(opts.quiet ? undefined : process.stderr);
+  const bar = new ProgressBar(opts.quiet ? null : process.stderr);
   const train = await loadDatasetCached(cfg.dataset, 'train');
   const test = await loadDatasetCached(cfg.dataset, 'test');
   const info = train.info;
