@@ -131,6 +131,13 @@ export function curvesFigure(
       });
     });
   });
+  // Whole epochs: one tick per epoch instead of plotly's 0.5 steps.
+  const xs = data.flatMap((t) => t.x as number[]);
+  if (xs.length && xs.every((v) => Number.isInteger(v)) && Math.max(...xs) - Math.min(...xs) <= 30) {
+    metrics.forEach((_m, m) => {
+      (layout[`xaxis${m === 0 ? '' : String(m + 1)}`] as Record<string, unknown>).dtick = 1;
+    });
+  }
   return { data, layout };
 }
 
