@@ -31,6 +31,7 @@ interface TslabModule {
 type WriteDisplayData = (msg: { data: MimeBundle; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void;
 
 let customSink: DisplaySink | undefined;
+const fallbackDisplays = new Map<string, TslabDisplay>();
 
 /** Routes all display output to `sink` (tests, other frontends); `undefined` restores the default. */
 export function setDisplaySink(sink: DisplaySink | undefined): void {
@@ -73,7 +74,13 @@ export function displayBundle(bundle: MimeBundle, opts: { displayId?: string; up
   const tslab = tryRequire<TslabModule>('tslab');
   if (tslab && typeof bundle['text/html'] === 'string') {
     try {
-      tslab.display.html(bundle['text/html'] as string);
+      // One tslab.newDisplay() per display id, so updates replace the output in place.
+      let target = tslab.display;
+      if (opts.displayId !== undefined) {
+        target = fallbackDisplays.get(opts.displayId) ?? tslab.newDisplay();
+        fallbackDisplays.set(opts.displayId, target);
+      }
+      target.html(bundle['text/html'] as string);
       return 'html';
     } catch {
       // "Not ready": not inside a kernel; fall through to text.
