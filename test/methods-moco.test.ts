@@ -148,3 +148,43 @@ describe('methods: MoCo / MoCHi mechanics, checkpoint state', function () {
     });
   }
 });
+
+describe('methods: MoCo trainStep is one SGD step on the MoCo loss (independent recomputation)', function () {
+  this.timeout(600000);
+  before(async () => {
+    await initBackend('wasm', { quiet: true });
+  });
+
+  it('parameters after the first step equal theta - lr * (grad L + wd * theta) with L recomputed from a copy of the network', () => {
+    const T = 0.2;
+    const lr = 0.5;
+    const wd = 1e-3;
+    const cfg = defaultMethodConfig('moco', { K: 20, dim: 16, bnSplits: 1, mlp: true, T, m: 0.9 });
+    const m = createMethod({ method: cfg, encoder: TINY_ENCODER, optimizer: { name: 'sgd', lr, momentum: 0.9, weightDecay: wd } }, TINY_DATA, 2) as Moco;
+    const b = randomBatch(8, 5);
+    const copy = m.net.copy(true); // theta_0
+    const queue0 = m.queue.keys.clone();
+    m.trainStep(b);
+    // Keys: the key encoder after its EMA update (training-mode BN over the whole batch is permutation invariant).
+    const k = tf.tidy(() => l2Normalize(m.keyNet.project(m.keyNet.forward(b.views[1], { training: true }))));
+    const names = [...copy.params.keys()];
+    const { grads } = tf.variableGrads(() => {
+      const q = l2Normalize(copy.project(copy.forward(b.views[0], { training: true })));
+      const logits = tf.concat([q.mul(k).sum(1, true), tf.matMul(q, queue0, false, true)], 1).div(T);
+      return tf.logSoftmax(logits).slice([0, 0], [-1, 1]).mean().neg() as tf.Scalar;
+    }, names.map((n) => copy.params.get(n)!));
+    let worst = 0;
+    for (const n of names) {
+      const p0 = copy.params.get(n)!;
+      const want = tf.tidy(() => p0.sub(grads[p0.name].add(p0.mul(wd)).mul(lr))).dataSync();
+      const got = m.net.params.get(n)!.dataSync();
+      const scale = Math.max(...Array.from(want, Math.abs), 1e-6);
+      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / scale);
+    }
+    assert.ok(worst < 1e-4, `parameters differ from the recomputed SGD step by ${worst} (relative)`);
+    tf.dispose([k, queue0, ...Object.values(grads)]);
+    copy.dispose();
+    disposeBatch(b);
+    m.dispose();
+  });
+});

@@ -152,3 +152,28 @@ describe('models: encoders, split BN, momentum encoder', function () {
     k.dispose();
   });
 });
+
+describe('models: every architecture takes a training step on wasm', function () {
+  this.timeout(600000);
+  before(async () => {
+    await initBackend('wasm', { quiet: true });
+  });
+
+  for (const [arch, stem, width] of [
+    ['resnet18', 'cifar', 0.125],
+    ['resnet34', 'imagenet', 0.0625],
+    ['resnet50', 'cifar', 0.0625],
+  ] as const) {
+    it(`${arch} (${stem} stem, width ${width}): finite loss, every parameter gets a gradient`, () => {
+      const net = createEncoder({ arch, stem, width }, { imageSize: [16, 16], channels: 3 }, { kind: 'mlp', dim: 8 }, new Rng(1));
+      const x = tf.randomNormal([4, 16, 16, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
+      const vars = [...net.params.values()];
+      const { value, grads } = tf.variableGrads(() => net.project(net.forward(x, { training: true, bnSplits: 2 })).square().mean() as tf.Scalar, vars);
+      assert.ok(Number.isFinite(value.dataSync()[0]));
+      assert.equal(Object.keys(grads).length, vars.length);
+      for (const g of Object.values(grads)) assert.ok(g.dataSync().every(Number.isFinite));
+      tf.dispose([x, value, ...Object.values(grads)]);
+      net.dispose();
+    });
+  }
+});
