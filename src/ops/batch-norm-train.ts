@@ -13,6 +13,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+/**
+ * Per-split, per-channel sums of t [A, S, P, C] over axes 0 and 2 -> [1, S, 1, C], as products with
+ * a ones vector: a wasm Sum/Mean over non-innermost axes first transposes the whole tensor.
+ */
+function channelSums(t: tf.Tensor): tf.Tensor {
+  const [A, S, P, C] = t.shape;
+  if (S === 1) return tf.matMul(tf.ones([1, A * P]), t.reshape([A * P, C])).reshape([1, 1, 1, C]);
+  const overA = A === 1 ? t.reshape([S, P, C]) : tf.matMul(tf.ones([1, A]), t.reshape([A, S * P * C])).reshape([S, P, C]);
+  return tf.matMul(tf.ones([S, 1, P]), overA).reshape([1, S, 1, C]);
+}
+
 export interface BatchNormTrainOptions {
   /** Default 1e-5 (PyTorch). */
   eps?: number;
@@ -55,9 +66,13 @@ export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
     // every intermediate would live until the whole gradient computation ends.
     const [y, mean, rstd, meanSC, varSC] = tf.tidy(() => {
       const xs = xIn.reshape(split);
-      const m = tf.moments(xs, [0, 2], true); // [1, S, 1, C]
-      const r = tf.rsqrt(m.variance.add(eps));
-      const affine = xs.sub(m.mean).mul(r.mul(g)).add(b).reshape([N, H, W, C]) as tf.Tensor4D;
+      const count = (N / S) * H * W;
+      const mean = channelSums(xs).div(count); // [1, S, 1, C]
+      const centered = xs.sub(mean);
+      const variance = channelSums(centered.square()).div(count); // biased, two-pass
+      const r = tf.rsqrt(variance.add(eps));
+      const affine = centered.mul(r.mul(g)).add(b).reshape([N, H, W, C]) as tf.Tensor4D;
+      const m = { mean, variance };
       return [relu ? tf.relu(affine) : affine, m.mean, r, m.mean.reshape([S, C]), m.variance.reshape([S, C])];
     });
     stats = [tf.keep(meanSC) as tf.Tensor2D, tf.keep(varSC) as tf.Tensor2D];
@@ -75,11 +90,14 @@ export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
           const d = (relu ? dy.mul(tf.step(yKept)) : dy).reshape(split);
           const xhat = xs.sub(meanKept).mul(rstdKept);
           const dXhat = d.mul(xhat);
-          const dBeta = d.sum([0, 1, 2]);
-          const dGamma = dXhat.sum([0, 1, 2]);
+          const count = (N / S) * H * W;
+          const sumD = channelSums(d); // [1, S, 1, C]
+          const sumDXhat = channelSums(dXhat);
+          const dBeta = sumD.reshape([S, C]).sum(0);
+          const dGamma = sumDXhat.reshape([S, C]).sum(0);
           const dx = d
-            .sub(d.mean([0, 2], true))
-            .sub(xhat.mul(dXhat.mean([0, 2], true)))
+            .sub(sumD.div(count))
+            .sub(xhat.mul(sumDXhat.div(count)))
             .mul(rstdKept.mul(g))
             .reshape([N, H, W, C]);
           return [dx, dGamma, dBeta];

@@ -32,8 +32,35 @@ export function view(t: Info, shape: number[]): Info {
   return { dataId: t.dataId, shape, dtype: t.dtype };
 }
 
+/**
+ * Transpose. The wasm backend's kernel is a generic n-d loop (about 16 ns per float32 for
+ * [128, 32, 32, 64] with perm [3, 1, 2, 0]); that permutation, which the filter gradient applies
+ * to whole activations, has a tiled JS loop on the heap instead (2-3x faster). Others use the kernel.
+ */
 export function transpose(backend: BackendWasm, x: Info, perm: number[]): Info {
-  return runWasm('Transpose', backend, { x }, { perm });
+  const key = perm.join(',');
+  if (x.shape.length !== 4 || x.dtype !== 'float32' || key !== '3,1,2,0') {
+    return runWasm('Transpose', backend, { x }, { perm });
+  }
+  const [a, b, c, d] = x.shape;
+  const out = backend.makeOutput(perm.map((p) => x.shape[p]), 'float32');
+  // Views after the allocation (a heap growth detaches older ones).
+  const src = backend.typedArrayFromHeap(x) as Float32Array;
+  const dst = backend.typedArrayFromHeap(out) as Float32Array;
+  const bc = b * c;
+  // [A, B, C, D] -> [D, B, C, A]: out[l, j, i] = in[i, j, l] for j over B*C; tiles of 16 channels
+  // so each input row segment is read once and 16 output streams advance together.
+  const T = 16;
+  for (let j = 0; j < bc; j++) {
+    for (let l0 = 0; l0 < d; l0 += T) {
+      const l1 = Math.min(d, l0 + T);
+      for (let i = 0; i < a; i++) {
+        const from = (i * bc + j) * d;
+        for (let l = l0; l < l1; l++) dst[(l * bc + j) * a + i] = src[from + l];
+      }
+    }
+  }
+  return out;
 }
 
 export interface Pads {
