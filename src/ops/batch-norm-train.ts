@@ -14,14 +14,15 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * Per-split, per-channel sums of t [A, S, P, C] over axes 0 and 2 -> [1, S, 1, C], as products with
- * a ones vector: a wasm Sum/Mean over non-innermost axes first transposes the whole tensor.
+ * Per-split, per-channel sums of t [A, S, H*W, C] (A*S = N, memory order of [N, H, W, C]) over axes
+ * 0 and 2 -> [1, S, 1, C]. Computed as an H x W average pool (XNNPACK, one pass, ~5 ms for
+ * [128, 32, 32, 64]) and a small sum over samples: a wasm Sum/Mean over outer axes first transposes
+ * the whole tensor (~64 ms), and a ones-vector matMul repacks it as weights (~94 ms).
  */
-function channelSums(t: tf.Tensor): tf.Tensor {
-  const [A, S, P, C] = t.shape;
-  if (S === 1) return tf.matMul(tf.ones([1, A * P]), t.reshape([A * P, C])).reshape([1, 1, 1, C]);
-  const overA = A === 1 ? t.reshape([S, P, C]) : tf.matMul(tf.ones([1, A]), t.reshape([A, S * P * C])).reshape([S, P, C]);
-  return tf.matMul(tf.ones([S, 1, P]), overA).reshape([1, S, 1, C]);
+function channelSums(t: tf.Tensor, H: number, W: number): tf.Tensor {
+  const [A, S, , C] = t.shape;
+  const pooled = tf.avgPool(t.reshape([A * S, H, W, C]) as tf.Tensor4D, [H, W], 1, 'valid'); // [N, 1, 1, C]
+  return pooled.reshape([A, S, C]).sum(0).mul(H * W).reshape([1, S, 1, C]);
 }
 
 export interface BatchNormTrainOptions {
@@ -67,9 +68,9 @@ export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
     const [y, mean, rstd, meanSC, varSC] = tf.tidy(() => {
       const xs = xIn.reshape(split);
       const count = (N / S) * H * W;
-      const mean = channelSums(xs).div(count); // [1, S, 1, C]
+      const mean = channelSums(xs, H, W).div(count); // [1, S, 1, C]
       const centered = xs.sub(mean);
-      const variance = channelSums(centered.square()).div(count); // biased, two-pass
+      const variance = channelSums(centered.square(), H, W).div(count); // biased, two-pass
       const r = tf.rsqrt(variance.add(eps));
       const affine = centered.mul(r.mul(g)).add(b).reshape([N, H, W, C]) as tf.Tensor4D;
       const m = { mean, variance };
@@ -91,8 +92,8 @@ export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
           const xhat = xs.sub(meanKept).mul(rstdKept);
           const dXhat = d.mul(xhat);
           const count = (N / S) * H * W;
-          const sumD = channelSums(d); // [1, S, 1, C]
-          const sumDXhat = channelSums(dXhat);
+          const sumD = channelSums(d, H, W); // [1, S, 1, C]
+          const sumDXhat = channelSums(dXhat, H, W);
           const dBeta = sumD.reshape([S, C]).sum(0);
           const dGamma = sumDXhat.reshape([S, C]).sum(0);
           const dx = d
