@@ -5,7 +5,9 @@
  *   the K queue negatives; keys and queue as MoCo (asymmetric).
  * SimCLR base: NT-Xent on one forward of [x1; x2]; for each direction the halves of x1 (x2) are
  *   mixed and matched against z2 (z1), batch only; L_mixco is the mean of the two directions.
- *   The mixed images of both directions go through one separate forward (B images).
+ *   The mixed images of both directions go through one separate forward (B images). K, m and
+ *   bnSplits are not used with this base.
+ * lambda is drawn on the host from the method's Rng (checkpointed), one per pair.
  */
 import * as tf from '@tensorflow/tfjs';
 import { createMomentumEncoder, momentumUpdate } from '../models/momentum';
