@@ -103,13 +103,31 @@ export class LayerOps {
     }
     const n = (N / S) * H * W;
     if (n < 2) throw new Error(`models/layers: ${name}: BN needs more than 1 value per channel in training (batch ${N}, bnSplits ${S}, ${H}x${W})`);
-    // xs [N/S, S, H, W, C]: sample n = i*S + s sits at [i, s].
-    const xs = x.reshape([N / S, S, H, W, C]);
-    const { mean, variance } = tf.moments(xs, [0, 2, 3], true); // [1, S, 1, 1, C]
-    const y = xs.sub(mean).mul(variance.add(BN_EPS).rsqrt()).reshape([N, H, W, C]).mul(gamma).add(beta) as tf.Tensor4D;
+    // Statistics per split, two-pass. Only 4-D reductions over [H, W] and a small [N/S, S, C] sum:
+    // a 5-D tf.moments over axes (0, 2, 3) is ~17x slower on wasm.
+    let mS: tf.Tensor2D; // [S, C] split means
+    let vS: tf.Tensor2D; // [S, C] split (biased) variances
+    let centred: tf.Tensor4D;
+    let variance: tf.Tensor; // broadcastable to x
+    if (S === 1) {
+      const mom = tf.moments(x, [0, 1, 2], true); // [1, 1, 1, C]
+      mS = mom.mean.reshape([1, C]);
+      vS = mom.variance.reshape([1, C]);
+      centred = x.sub(mom.mean);
+      variance = mom.variance;
+    } else {
+      // Sample n = i*S + s is in split s: [N, C] -> [N/S, S, C] -> sum over i.
+      const perSplit = (t: tf.Tensor4D) => t.sum([1, 2]).reshape([N / S, S, C]).sum(0).div(n) as tf.Tensor2D;
+      const toSamples = (t: tf.Tensor2D) => tf.tile(t.reshape([1, S, C]), [N / S, 1, 1]).reshape([N, 1, 1, C]);
+      mS = perSplit(x);
+      centred = x.sub(toSamples(mS));
+      vS = perSplit(centred.square());
+      variance = toSamples(vS);
+    }
+    const y = centred.mul(variance.add(BN_EPS).rsqrt()).mul(gamma).add(beta) as tf.Tensor4D;
     tf.tidy(() => {
-      const m = mean.reshape([S, C]).mean(0);
-      const v = variance.reshape([S, C]).mean(0).mul(n / (n - 1));
+      const m = mS.mean(0);
+      const v = vS.mean(0).mul(n / (n - 1));
       runMean.assign(runMean.mul(1 - BN_MOMENTUM).add(m.mul(BN_MOMENTUM)));
       runVar.assign(runVar.mul(1 - BN_MOMENTUM).add(v.mul(BN_MOMENTUM)));
     });
