@@ -5,6 +5,8 @@
  * backward against known values). A backend asked for by name that cannot load is an error that
  * says why and how to install it.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 
@@ -38,6 +40,24 @@ const INSTALL_HINT: Record<BackendName, string> = {
 
 let current: BackendReport | undefined;
 
+/** Why a tfjs-node package cannot load (not installed, or installed without its binding); '' when it can. */
+function missingNativeBinding(pkg: string): string {
+  let pkgJson: string;
+  try {
+    pkgJson = require.resolve(`${pkg}/package.json`);
+  } catch {
+    return 'not installed';
+  }
+  const dir = path.join(path.dirname(pkgJson), 'lib');
+  const found =
+    fs.existsSync(dir) &&
+    fs.readdirSync(dir).some((d) => fs.existsSync(path.join(dir, d, 'tfjs_binding.node')));
+  return found
+    ? ''
+    : 'installed without its native binding (its install script could not download libtensorflow); ' +
+        '`npm run setup:tensorflow` builds it against the TensorFlow wheel from PyPI';
+}
+
 function describeError(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   return msg.split('\n')[0].slice(0, 300);
@@ -50,6 +70,11 @@ async function activate(name: BackendName): Promise<string> {
       const errors: string[] = [];
       for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
         try {
+          // A package whose install script failed has no native binding, and requiring it would still
+          // register its kernels before failing (then the next package's registration warns about every
+          // kernel): look for the binding first.
+          const missing = missingNativeBinding(pkg);
+          if (missing) throw new Error(missing);
           require(pkg);
           if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but its backend failed to initialise`);
           return pkg === '@tensorflow/tfjs-node-gpu' ? 'libtensorflow (CUDA)' : 'libtensorflow (CPU)';

@@ -77,7 +77,7 @@ export class LayerOps {
     const inC = x.shape[3];
     const w = this.param(`${name}.weight`, [k, k, inC, outC], () => this.normal(k * k * inC * outC, Math.sqrt(2 / (k * k * outC))));
     if (w.shape[2] !== inC) throw new Error(`models/layers: ${name} expects ${w.shape[2]} input channels, got ${inC}`);
-    return tf.conv2d(x, w as tf.Tensor4D, stride, pad);
+    return conv2dSymmetric(x, w as tf.Tensor4D, stride, pad);
   }
 
   /**
@@ -155,4 +155,19 @@ let nameCounter = 0;
 function uniqueName(name: string): string {
   nameCounter += 1;
   return `cwb/${name}/${nameCounter}`;
+}
+
+/**
+ * conv2d with PyTorch's symmetric zero padding `pad` on both sides, on every backend: the
+ * `tensorflow` backend accepts only 'same'/'valid', so an explicit pad the others take directly
+ * becomes a tf.pad + 'valid' there. Stride 1 with pad (k-1)/2 is exactly 'same'.
+ */
+export function conv2dSymmetric(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, pad: number): tf.Tensor4D {
+  const k = w.shape[0];
+  if (pad === 0) return tf.conv2d(x, w, stride, 'valid');
+  if (stride === 1 && 2 * pad === k - 1 && w.shape[1] === k) return tf.conv2d(x, w, 1, 'same');
+  if (tf.getBackend() === 'tensorflow') {
+    return tf.conv2d(tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]), w, stride, 'valid');
+  }
+  return tf.conv2d(x, w, stride, pad);
 }

@@ -47,7 +47,9 @@ export function resnetBackbone(depth: ResnetDepth, stem: 'cifar' | 'imagenet' = 
       h = L.bn('bn1', L.conv('conv1', x, ch(64), 3, 1, 1)).relu() as tf.Tensor4D;
     } else {
       h = L.bn('bn1', L.conv('conv1', x, ch(64), 7, 2, 3)).relu() as tf.Tensor4D;
-      h = tf.maxPool(h, 3, 2, 1);
+      // PyTorch's MaxPool2d(3, 2, padding=1); h >= 0 after the ReLU, so zero padding equals -inf padding
+      // (and works on the tensorflow backend, which takes only 'same'/'valid').
+      h = tf.maxPool(tf.pad(h, [[0, 0], [1, 1], [1, 1], [0, 0]]), 3, 2, 'valid');
     }
     spec.counts.forEach((n, i) => {
       for (let j = 0; j < n; j++) {
