@@ -8,6 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type * as Dfd from 'danfojs-node';
+import { loadDanfo } from '../util/danfo';
 import { readJson } from '../util/fsx';
 import { applyOverrides, runId, validateConfig, type RunConfig } from './config';
 import { FILES, runDirOf } from './paths';
@@ -122,21 +123,12 @@ export function rowOf(p: Pick<SweepPoint, 'index' | 'runId' | 'params' | 'dir'>,
   return row;
 }
 
-let dfdModule: typeof Dfd | undefined;
-/** danfojs-node, loaded on first use (it brings its own TF.js copy; keep it off the import path). */
+/**
+ * danfojs-node, loaded on first use and with TF.js's kernel registry restored afterwards (its own
+ * TF.js copy re-registers every kernel; see src/util/danfo.ts).
+ */
 export function danfo(): typeof Dfd {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  if (!dfdModule) {
-    // Its tfjs copy re-registers every kernel and prints one warning per kernel: keep them quiet.
-    const warn = console.warn;
-    console.warn = () => undefined;
-    try {
-      dfdModule = require('danfojs-node') as typeof Dfd;
-    } finally {
-      console.warn = warn;
-    }
-  }
-  return dfdModule;
+  return loadDanfo();
 }
 
 /** Rows as a DataFrame (danfojs needs at least one row; an empty sweep gives an empty frame). */
