@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { MethodState } from '../types';
+import { writeFileSynced } from '../util/fsx';
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -39,16 +40,6 @@ export interface CheckpointMeta {
 export interface Checkpoint {
   meta: CheckpointMeta;
   state: MethodState;
-}
-
-function fsyncFile(file: string, data: Uint8Array | string): void {
-  const fd = fs.openSync(file, 'w');
-  try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 function fsyncDir(dir: string): void {
@@ -98,9 +89,9 @@ export async function saveCheckpoint(
   const prev = path.join(runDir, 'checkpoint.prev');
   const tmp = path.join(runDir, `checkpoint.tmp-${process.pid}-${Date.now()}`);
   fs.mkdirSync(tmp);
-  fsyncFile(path.join(tmp, 'tensors.bin'), blob);
+  writeFileSynced(path.join(tmp, 'tensors.bin'), blob);
   // state.json last: its presence marks a complete folder.
-  fsyncFile(path.join(tmp, 'state.json'), JSON.stringify(meta) + '\n');
+  writeFileSynced(path.join(tmp, 'state.json'), JSON.stringify(meta) + '\n');
   fsyncDir(tmp);
   if (fs.existsSync(final)) {
     fs.rmSync(prev, { recursive: true, force: true });

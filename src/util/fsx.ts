@@ -9,14 +9,19 @@ import * as path from 'path';
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`;
-  const fd = fs.openSync(tmp, 'w');
+  writeFileSynced(tmp, data);
+  fs.renameSync(tmp, file);
+}
+
+/** Write `file` and fsync it before returning (the building block of the atomic writes). */
+export function writeFileSynced(file: string, data: string | Uint8Array): void {
+  const fd = fs.openSync(file, 'w');
   try {
     fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
-  fs.renameSync(tmp, file);
 }
 
 /** Write JSON atomically (pretty-printed, trailing newline). */
