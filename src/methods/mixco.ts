@@ -15,6 +15,7 @@ import type { Network } from '../models/network';
 import { KeyQueue, l2Normalize } from '../models/queue';
 import type { Batch, MethodConfig, MixcoParams, StepResult } from '../types';
 import { MethodBase, shuffledForward, type MethodInit, type StepOutputs } from './base';
+import { addKeyPathVariables, restoreQueuePtr } from './key-path';
 import { infoNCEFromLogits, proxyAccuracy } from './losses/info-nce';
 import { mixcoLoss, mixHalves } from './losses/mixco';
 import { ntXent, ntXentAccuracy, ntXentLogits } from './losses/nt-xent';
@@ -110,12 +111,7 @@ export class Mixco extends MethodBase {
 
   protected stateVariables(): Map<string, tf.Variable> {
     const m = super.stateVariables();
-    if (this.keyNet && this.queue) {
-      for (const [n, v] of this.keyNet.params) m.set(`encoder_k.${n}`, v);
-      for (const [n, v] of this.keyNet.buffers) m.set(`encoder_k.${n}`, v);
-      m.set('queue', this.queue.keys);
-      m.set('queue_labels', this.queue.labels);
-    }
+    if (this.keyNet && this.queue) addKeyPathVariables(m, this.keyNet, this.queue);
     return m;
   }
 
@@ -124,12 +120,7 @@ export class Mixco extends MethodBase {
   }
 
   protected loadExtraHostState(host: Record<string, unknown>): void {
-    if (!this.queue) return;
-    const ptr = host.queuePtr;
-    if (!(typeof ptr === 'number' && Number.isInteger(ptr) && ptr >= 0 && ptr < this.queue.K)) {
-      throw new Error(`mixco.setState: host.queuePtr must be an integer in [0, ${this.queue.K}), got ${JSON.stringify(ptr)}`);
-    }
-    this.queue.ptr = ptr;
+    if (this.queue) restoreQueuePtr(this.name, this.queue, host);
   }
 
   dispose(): void {

@@ -14,6 +14,7 @@ import type { Network } from '../models/network';
 import { KeyQueue, l2Normalize } from '../models/queue';
 import type { Batch, MethodConfig, MocoParams, StepResult } from '../types';
 import { MethodBase, shuffledForward, type MethodInit, type StepOutputs } from './base';
+import { addKeyPathVariables, restoreQueuePtr } from './key-path';
 import { infoNCEFromLogits, proxyAccuracy } from './losses/info-nce';
 
 export function checkMocoParams(p: MocoParams, where: string): void {
@@ -105,10 +106,7 @@ export class Moco extends MethodBase {
 
   protected stateVariables(): Map<string, tf.Variable> {
     const m = super.stateVariables();
-    for (const [n, v] of this.keyNet.params) m.set(`encoder_k.${n}`, v);
-    for (const [n, v] of this.keyNet.buffers) m.set(`encoder_k.${n}`, v);
-    m.set('queue', this.queue.keys);
-    m.set('queue_labels', this.queue.labels);
+    addKeyPathVariables(m, this.keyNet, this.queue);
     return m;
   }
 
@@ -117,11 +115,7 @@ export class Moco extends MethodBase {
   }
 
   protected loadExtraHostState(host: Record<string, unknown>): void {
-    const ptr = host.queuePtr;
-    if (!(typeof ptr === 'number' && Number.isInteger(ptr) && ptr >= 0 && ptr < this.queue.K)) {
-      throw new Error(`${this.name}.setState: host.queuePtr must be an integer in [0, ${this.queue.K}), got ${JSON.stringify(ptr)}`);
-    }
-    this.queue.ptr = ptr;
+    restoreQueuePtr(this.name, this.queue, host);
   }
 
   dispose(): void {
