@@ -28,6 +28,22 @@ const jitter = (b: number, c: number, s: number, h: number, p: number): AugmentS
   p,
 });
 
+/**
+ * The CIFAR contrastive recipe shared by the MoCo demo, SimCLR and SupContrast: RRC at the input
+ * size with the given scale range, flip, jitter (.4,.4,.4,.1) p .8, grey .2, no blur. Only the
+ * crop scale differs between them.
+ */
+const cifarContrastive = (name: AugmentPresetName, scale: [number, number]): AugmentPipeline => ({
+  name,
+  steps: [
+    { op: 'randomResizedCrop', scale },
+    { op: 'flip', p: 0.5 },
+    jitter(0.4, 0.4, 0.4, 0.1, 0.8),
+    { op: 'grayscale', p: 0.2 },
+    { op: 'normalize' },
+  ],
+});
+
 export const AUGMENT_PRESETS: Record<AugmentPresetName, AugmentPipeline> = {
   // MoCo v1 (InstDisc), main_moco.py: RRC(224, 0.2-1), grey 0.2, jitter 0.4 x4 always, flip.
   'moco-v1': {
@@ -66,39 +82,12 @@ export const AUGMENT_PRESETS: Record<AugmentPresetName, AugmentPipeline> = {
     ],
   },
   // The MoCo CIFAR-10 demo: RRC(32) with the default scale (0.08, 1), flip, jitter p .8, grey .2, no blur.
-  'moco-cifar-demo': {
-    name: 'moco-cifar-demo',
-    steps: [
-      { op: 'randomResizedCrop', scale: [0.08, 1] },
-      { op: 'flip', p: 0.5 },
-      jitter(0.4, 0.4, 0.4, 0.1, 0.8),
-      { op: 'grayscale', p: 0.2 },
-      { op: 'normalize' },
-    ],
-  },
+  'moco-cifar-demo': cifarContrastive('moco-cifar-demo', [0.08, 1]),
   // SimCLR on CIFAR (SimCLR paper App. B.9): colour strength 0.5 -> (0.4, 0.4, 0.4, 0.1) p .8,
   // grey .2, RRC default scale, flip, no blur.
-  'simclr-cifar': {
-    name: 'simclr-cifar',
-    steps: [
-      { op: 'randomResizedCrop', scale: [0.08, 1] },
-      { op: 'flip', p: 0.5 },
-      jitter(0.4, 0.4, 0.4, 0.1, 0.8),
-      { op: 'grayscale', p: 0.2 },
-      { op: 'normalize' },
-    ],
-  },
+  'simclr-cifar': cifarContrastive('simclr-cifar', [0.08, 1]),
   // SupContrast main_supcon.py: RRC(32, 0.2-1), flip, jitter p .8, grey .2, no blur.
-  'supcon-cifar': {
-    name: 'supcon-cifar',
-    steps: [
-      { op: 'randomResizedCrop', scale: [0.2, 1] },
-      { op: 'flip', p: 0.5 },
-      jitter(0.4, 0.4, 0.4, 0.1, 0.8),
-      { op: 'grayscale', p: 0.2 },
-      { op: 'normalize' },
-    ],
-  },
+  'supcon-cifar': cifarContrastive('supcon-cifar', [0.2, 1]),
   // Linear evaluation training transform (SupContrast main_linear / main_ce): RRC(0.2-1) + flip.
   'linear-eval': {
     name: 'linear-eval',
