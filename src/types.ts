@@ -49,7 +49,7 @@ export interface DatasetConfig {
   /** Resize images to this size (square) while loading. */
   resize?: number;
   /** For `synthetic`: images per class per split and image size. */
-  synthetic?: { perClass?: number; testPerClass?: number; size?: number; classes?: number; channels?: number };
+  synthetic?: { perClass?: number; testPerClass?: number; size?: number; classes?: number; channels?: number; colour?: 'class' | 'random' };
   /** Seed of the subset choice / synthetic generator. */
   seed?: number;
 }

@@ -214,6 +214,43 @@ describe('data formats', function () {
       assert.deepStrictEqual(datasetInfo(cfg).splits, { train: 20, test: 8 });
     });
 
+    it("synthetic colour 'random': the class is the shape; colour predicts it only in 'class' mode", async () => {
+      // Nearest class centroid on each image's foreground chromaticity (mean r, g, b / (r + g + b)
+      // over its bright pixels), fitted on train, scored on test.
+      const colourAccuracy = async (colour: 'class' | 'random') => {
+        const cfg = { name: 'synthetic' as const, synthetic: { perClass: 40, testPerClass: 40, size: 16, classes: 8, channels: 3, colour }, seed: 5 };
+        const [tr, te] = [await loadDataset(cfg, 'train'), await loadDataset(cfg, 'test')];
+        const meanRgb = (set: typeof tr, i: number) => {
+          const m = [0, 0, 0];
+          for (let p = i * 256 * 3; p < (i + 1) * 256 * 3; p += 3) {
+            const px = [set.images[p], set.images[p + 1], set.images[p + 2]];
+            if (Math.max(...px) > 115) px.forEach((v, ch) => (m[ch] += v));
+          }
+          const sum = m[0] + m[1] + m[2] || 1;
+          return m.map((v) => v / sum);
+        };
+        const centroids = Array.from({ length: 8 }, () => [0, 0, 0]);
+        for (let i = 0; i < tr.n; i++) meanRgb(tr, i).forEach((v, ch) => (centroids[tr.labels[i]][ch] += v / 40));
+        let right = 0;
+        for (let i = 0; i < te.n; i++) {
+          const m = meanRgb(te, i);
+          const d = centroids.map((c) => c.reduce((s, v, ch) => s + (v - m[ch]) ** 2, 0));
+          if (d.indexOf(Math.min(...d)) === te.labels[i]) right++;
+        }
+        return { accuracy: right / te.n, names: tr.info.classNames };
+      };
+      const byClass = await colourAccuracy('class');
+      const byShape = await colourAccuracy('random');
+      console.log(`      foreground-colour nearest-centroid accuracy: class ${byClass.accuracy}, random ${byShape.accuracy}`);
+      assert.ok(byClass.accuracy > 0.9, `'class' mode: mean colour should give the class away, got ${byClass.accuracy}`);
+      assert.ok(byShape.accuracy < 0.25, `'random' mode: mean colour should be near chance (0.125), got ${byShape.accuracy}`);
+      assert.deepStrictEqual(byShape.names, ['disk', 'square', 'triangle', 'ring', 'cross', 'stripes', 'diamond', 'checker']);
+      const hollow = await loadDataset({ name: 'synthetic', synthetic: { perClass: 1, testPerClass: 1, size: 16, classes: 16, colour: 'random' } }, 'train');
+      assert.strictEqual(hollow.info.classNames[9], 'square-hollow');
+      await assert.rejects(loadDataset({ name: 'synthetic', synthetic: { classes: 17, colour: 'random' } }, 'train'), /synthetic.classes must be 2..16 with colour 'random', got 17/);
+      await assert.rejects(loadDataset({ name: 'synthetic', synthetic: { colour: 'hue' as never } }, 'train'), /synthetic.colour must be 'class' or 'random', got "hue"/);
+    });
+
     it('trainSubset / testSubset are seeded and class-balanced', async () => {
       const cfg = { name: 'synthetic' as const, synthetic: { perClass: 10, testPerClass: 10, size: 8, classes: 4 }, trainSubset: 12, testSubset: 6, seed: 1 };
       const s = await loadDataset(cfg, 'train');

@@ -22,6 +22,8 @@ describe('experiments: config validation, run ids, grids, ablations', () => {
     assert.equal(validateConfig(ok), ok);
     const bad = applyOverrides(ok, { 'method.K': -3 });
     assert.throws(() => validateConfig(bad), (e: Error) => e.message === 'method.K must be a positive integer, got -3');
+    assert.throws(() => validateConfig(applyOverrides(ok, { 'dataset.synthetic.colour': 'hue' })), /dataset\.synthetic\.colour must be one of class, random, got "hue"/);
+    validateConfig(applyOverrides(ok, { 'dataset.synthetic.colour': 'random' }));
     assert.throws(() => validateConfig(applyOverrides(ok, { 'method.m': 1.5 })), /method\.m must be a number in \[0, 1\), got 1\.5/);
     assert.throws(() => validateConfig(applyOverrides(ok, { 'optimizer.lr': 'fast' })), /optimizer\.lr must be a positive number, got "fast"/);
     assert.throws(() => validateConfig(applyOverrides(ok, { 'eval.linear': { protocol: 'sgd' } })), /eval\.linear\.protocol must be one of moco, supcon, fast, got "sgd"/);

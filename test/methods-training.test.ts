@@ -1,14 +1,17 @@
 /**
- * Each method trains a few epochs on the synthetic dataset (helper B's generator) on wasm; the
- * weighted kNN accuracy (helper D's knnEvaluate, the MoCo demo's monitor, k = 20) of its features
- * on the held-out split ends well above chance (>= 4x). Prints method, epochs, kNN before/after
- * (backbone and projection) and wall time.
+ * Each method trains a few epochs on wasm on a synthetic set where the class is the shape alone
+ * (`colour: 'random'`, greyscale, random brightness, tint, position and size per image), and the
+ * weighted kNN accuracy (the MoCo demo's monitor, k = 20, T 0.1) of its backbone features on the
+ * held-out split (400 images) must rise by at least 10 points over the random-init network and
+ * end at >= 4x chance. With CWB_TRAIN_SEED 1 (the default; wasm is deterministic) the smallest rise
+ * was 30.5 points; over seeds 1-3 it was 12.5 (the random init itself scores 36-51%). Prints method, epochs, kNN before/after (backbone and projection), loss and wall time.
  *
- * What the figures show (see the report): a random-init ConvNet already reaches 44-66% here,
- * because each synthetic class has its own hue; the contrastive augmentations (colour jitter,
- * grey) remove that cue, and in these short runs instance discrimination does not reliably beat
- * the random-init kNN (it learns per-image cues such as the background tint). So the rise over
- * the random init is asserted only for the label-using methods (SupCon, CE).
+ * Why this set: with the default `colour: 'class'` set each class has its own hue and a
+ * random-init ConvNet already scores ~66% kNN on 8 classes, so training cannot show. Here the
+ * random init scores ~34% (chance 12.5%); only the shape survives the augmentations below, so an
+ * instance-discrimination method has to learn shape. The crop keeps >= 50% of the image: with the
+ * CIFAR presets' 0.2 lower bound (and blur) the 16-px shapes are often cut away and the
+ * self-supervised methods barely moved in 10 epochs.
  */
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
@@ -19,18 +22,32 @@ import { knnEvaluate } from '../src/eval/knn';
 import { defaultMethodConfig } from '../src/methods/defaults';
 import { createMethod } from '../src/methods/factory';
 import { learningRateAt } from '../src/optim/schedule';
+import type { AugmentPipeline } from '../src/data/augment/presets';
 import type { DatasetConfig, ImageSet, Method, MethodConfig } from '../src/types';
 
-const DATA: DatasetConfig = { name: 'synthetic', synthetic: { perClass: 48, testPerClass: 20, size: 16, classes: 8, channels: 3 }, seed: 1 };
-/** Epochs of the methods without a momentum encoder; the MoCo family gets MOCO_EPOCHS. */
-const EPOCHS = Number(process.env.CWB_TRAIN_EPOCHS ?? 6);
+const SEED = Number(process.env.CWB_TRAIN_SEED ?? 1);
+const DATA: DatasetConfig = {
+  name: 'synthetic',
+  synthetic: { perClass: 48, testPerClass: 50, size: 16, classes: 8, channels: 1, colour: 'random' },
+  seed: SEED,
+};
+/** RRC(0.5-1), flip, brightness/contrast jitter p .8 (saturation and hue are no-ops on grey). */
+const AUGMENT: AugmentPipeline = {
+  name: 'synthetic-shapes',
+  steps: [
+    { op: 'randomResizedCrop', scale: [0.5, 1] },
+    { op: 'flip', p: 0.5 },
+    { op: 'colorJitter', brightness: 0.4, contrast: 0.4, saturation: 0, hue: 0, p: 0.8 },
+    { op: 'normalize' },
+  ],
+};
 /**
- * The momentum encoder (m = 0.99, the CIFAR demo's) needs a couple of hundred steps to move away
- * from its random init: in trial runs kNN dipped during the first ~8 epochs (96 steps) and then
- * rose (backbone 66% -> 84-89% by epochs 20-27 at constant lr); with m = 0.9 short runs were
- * erratic (sometimes a collapse to negSim ~0.95). 10 by default to keep the suite short.
+ * 20 epochs of 12 steps. In trial runs the MoCo family (m = 0.99, the CIFAR demo's) reached 73%
+ * after 10 epochs and 83% after 20; SupCon at T 0.1 sits on its uniform-loss plateau (5.918 =
+ * ln 63 x 0.1/0.07: the random-init projections have a mean pairwise cosine of 0.997) for up to
+ * ~10 epochs before its loss falls. The symmetric MoCo loss and CE get half.
  */
-const MOCO_EPOCHS = Number(process.env.CWB_TRAIN_MOCO_EPOCHS ?? 10);
+const EPOCHS = Number(process.env.CWB_TRAIN_EPOCHS ?? 20);
 const BATCH = 32;
 
 async function features(m: Method, set: ImageSet, which: 'backbone' | 'projection'): Promise<tf.Tensor2D> {
@@ -67,20 +84,20 @@ describe('methods: a few epochs on synthetic data raise kNN accuracy well above 
   // or batch 16 barely moved the kNN accuracy).
   const mocoSmall = { K: 128, m: 0.99, T: 0.1, dim: 32, bnSplits: 2 };
   const cases: { label: string; method: MethodConfig; lr: number; epochs: number }[] = [
-    { label: 'moco', method: defaultMethodConfig('moco', mocoSmall), lr: 0.03, epochs: MOCO_EPOCHS },
+    { label: 'moco', method: defaultMethodConfig('moco', mocoSmall), lr: 0.03, epochs: EPOCHS },
     // The symmetric loss "behaves like about 2x epochs" (CIFAR demo note).
-    { label: 'moco symmetric', method: defaultMethodConfig('moco', { ...mocoSmall, symmetric: true }), lr: 0.03, epochs: Math.ceil(MOCO_EPOCHS / 2) },
+    { label: 'moco symmetric', method: defaultMethodConfig('moco', { ...mocoSmall, symmetric: true }), lr: 0.03, epochs: Math.ceil(EPOCHS / 2) },
     {
       label: 'mochi',
       method: defaultMethodConfig('mochi', { ...mocoSmall, mlp: false, N: 16, s: 16, sPrime: 4, warmupEpochs: 2 }),
       lr: 0.03,
-      epochs: MOCO_EPOCHS,
+      epochs: EPOCHS,
     },
-    { label: 'mixco (moco)', method: defaultMethodConfig('mixco', { ...mocoSmall, mlp: false, mixT: 0.05 }), lr: 0.03, epochs: MOCO_EPOCHS },
+    { label: 'mixco (moco)', method: defaultMethodConfig('mixco', { ...mocoSmall, mlp: false, mixT: 0.05 }), lr: 0.03, epochs: EPOCHS },
     { label: 'mixco (simclr)', method: defaultMethodConfig('mixco', { base: 'simclr', T: 0.5, mixT: 0.5, dim: 32 }), lr: 0.06, epochs: EPOCHS },
     { label: 'simclr', method: defaultMethodConfig('simclr', { T: 0.5, dim: 32 }), lr: 0.06, epochs: EPOCHS },
     { label: 'supcon', method: defaultMethodConfig('supcon', { T: 0.1, dim: 32 }), lr: 0.06, epochs: EPOCHS },
-    { label: 'ce', method: defaultMethodConfig('ce'), lr: 0.06, epochs: EPOCHS },
+    { label: 'ce', method: defaultMethodConfig('ce'), lr: 0.06, epochs: Math.ceil(EPOCHS / 2) },
   ];
 
   for (const c of cases) {
@@ -89,11 +106,11 @@ describe('methods: a few epochs on synthetic data raise kNN accuracy well above 
       const m = createMethod(
         { method: c.method, encoder: { arch: 'convnet', width: 0.25 }, optimizer: { name: 'sgd', lr: c.lr, momentum: 0.9, weightDecay: 5e-4 } },
         train.info,
-        1,
+        SEED,
       );
       const before = await knn(m, train, test, 'backbone');
       const beforeProj = await knn(m, train, test, 'projection');
-      const loader = new Loader(train, { batchSize: BATCH, views: m.viewsPerImage, preset: 'moco-v2-cifar', seed: 1 });
+      const loader = new Loader(train, { batchSize: BATCH, views: m.viewsPerImage, preset: AUGMENT, seed: SEED });
       const losses: number[] = [];
       for (let e = 0; e < c.epochs; e++) {
         m.setEpoch(e);
@@ -118,11 +135,12 @@ describe('methods: a few epochs on synthetic data raise kNN accuracy well above 
       );
       m.dispose();
       assert.ok(losses.every(Number.isFinite));
+      // MoCHi's loss jumps when mixing starts (harder negatives): compare from its warm-up's end.
+      const from = c.method.name === 'mochi' ? c.method.warmupEpochs : 0;
+      assert.ok(losses[losses.length - 1] < losses[from], `loss did not fall from epoch ${from}: ${losses.map((l) => l.toFixed(3)).join(', ')}`);
       // A collapsed or diverged encoder ends near chance (12.5%).
-      assert.ok(Math.max(after, afterProj) >= 4 * chance, `kNN ${after} / ${afterProj} is not well above chance ${chance}`);
-      if (c.method.name === 'supcon' || c.method.name === 'ce') {
-        assert.ok(after > before + 0.15, `backbone kNN did not rise: ${before} -> ${after}`);
-      }
+      assert.ok(after >= 4 * chance, `backbone kNN ${after} is not well above chance ${chance}`);
+      assert.ok(after >= before + 0.1, `backbone kNN did not rise by 10 points over the random init: ${before} -> ${after}`);
     });
   }
 });

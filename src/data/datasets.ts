@@ -190,7 +190,7 @@ function statsFor(cfg: DatasetConfig, channels: number): { mean: number[]; std: 
 
 function syntheticOptions(cfg: DatasetConfig, split: Split) {
   const s = { ...SYNTHETIC_DEFAULTS, ...(cfg.synthetic ?? {}) };
-  return { perClass: split === 'train' ? s.perClass : s.testPerClass, size: s.size, classes: s.classes, channels: s.channels, seed: cfg.seed ?? 0 };
+  return { perClass: split === 'train' ? s.perClass : s.testPerClass, size: s.size, classes: s.classes, channels: s.channels, colour: s.colour, seed: cfg.seed ?? 0 };
 }
 
 /**
@@ -208,7 +208,7 @@ export function datasetInfo(cfg: DatasetConfig): DatasetInfo {
         imageSize: resized(tr.size, tr.size),
         channels: tr.channels,
         numClasses: tr.classes,
-        classNames: syntheticClassNames(tr.classes),
+        classNames: syntheticClassNames(tr.classes, tr.colour),
         splits: { train: tr.perClass * tr.classes, test: te.perClass * te.classes },
         ...statsFor(cfg, tr.channels),
       };
@@ -307,7 +307,7 @@ export async function loadDataset(cfg: DatasetConfig, split: Split, opts: LoadOp
     ({ images, labels, n } = generateSynthetic(o, split));
     h = w = o.size;
     c = o.channels;
-    classNames = syntheticClassNames(o.classes);
+    classNames = syntheticClassNames(o.classes, o.colour);
   } else {
     const loc = await locateOrDownload(cfg, opts);
     if (loc.kind === 'cifar-binary') {

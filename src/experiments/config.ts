@@ -256,6 +256,7 @@ export function validateConfig(cfg: unknown): RunConfig {
       size: optional(posInt),
       classes: optional((p, v) => (isInt(v) && v >= 2 ? undefined : `${p} must be an integer >= 2, got ${show(v)}`)),
       channels: optional((p, v) => (v === 1 || v === 3 ? undefined : `${p} must be 1 or 3, got ${show(v)}`)),
+      colour: optional(oneOf(['class', 'random'])),
     }, errors);
   }
   if (ds && ds.name === 'folder' && ds.path === undefined) errors.push(`dataset.path is required when dataset.name is "folder"`);
