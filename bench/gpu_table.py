@@ -6,7 +6,7 @@ gpu.sh unpacks one.
       TF.js reports (bench/run.ts --out) finished or failed, leaving out the row a report names as
       in progress: the process died in it, so it is not tried again.
 
-  python3 bench/gpu_table.py table --plan PLAN [--tfjs F ...] [--torch ROWS.jsonl] [--preflight F]
+  python3 bench/gpu_table.py table --plan PLAN [PLAN ...] [--tfjs F ...] [--torch ROWS.jsonl] [--preflight F]
                                    [--json OUT.json] [--target 0.3]
       prints the side-by-side Markdown table (TF.js vs PyTorch images/s, ratio, target) and writes
       every row with both sides' details to --json."""
@@ -79,7 +79,12 @@ def fmt(x, d=1):
 
 
 def cmd_table(a):
-    plan = load_json(a.plan) or []
+    plan, seen = [], set()
+    for p in a.plan:  # TF.js' plan first, then rows only the other plans have
+        for r in load_json(p) or []:
+            if key(r) not in seen:
+                seen.add(key(r))
+                plan.append(r)
     tf_rows, died, tf_meta = load_tfjs(a.tfjs)
     torch_rows, torch_fp32 = load_torch(a.torch)
     pre = load_json(a.preflight) if a.preflight and os.path.exists(a.preflight) else None
@@ -116,13 +121,15 @@ def cmd_table(a):
     for p in plan:
         k = key(p)
         t, pt, pf = tf_rows.get(k, {}), torch_rows.get(k), torch_fp32.get(k)
-        tj = t.get("tfjs")
+        # A row with an error (e.g. WebGPU errors during it: the kernels computed nothing) has void numbers.
+        void = bool(t.get("tfjs") and t.get("tfjsError"))
+        tj = None if void else t.get("tfjs")
         ti = tj["imagesPerSec"] if tj else None
         ts = median(tj["stepMs"]) if tj else None
         pi = pt["imagesPerSec"] if pt and "imagesPerSec" in pt else None
         ps = median(pt["stepMs"]) if pt and "stepMs" in pt else None
         ratio = ti / pi if ti and pi else None
-        line = (f"| {k[0]} | {k[1]} | {k[2]} | {fmt(ti)} | {fmt(ts)} | {fmt(pi)} | {fmt(ps, 2)} | {fmt(ratio, 2)} | "
+        line = (f"| {k[0]} | {k[1]} | {k[2]} | {'void' if void else fmt(ti)} | {'void' if void else fmt(ts)} | {fmt(pi)} | {fmt(ps, 2)} | {fmt(ratio, 2)} | "
                 f"{'-' if ratio is None else ('yes' if ratio >= a.target else 'no')} |")
         rf = None
         if torch_fp32:
@@ -134,6 +141,8 @@ def cmd_table(a):
                           ("PyTorch", pt and pt.get("error")), ("PyTorch skipped", pt and pt.get("skipped"))):
             if why:
                 notes.append(f"- {k[0]} {k[1]} B={k[2]}: {side}: {why}")
+        if pt is None and (torch_rows or torch_fp32):
+            notes.append(f"- {k[0]} {k[1]} B={k[2]}: PyTorch: no result (its process was stopped at its time limit first)")
         merged.append({"arch": k[0], "method": k[1], "batch": k[2], "tfjs": t or None, "torch": pt, "torchFp32": pf,
                        "ratio": ratio, "ratioFp32": rf})
     if notes:
@@ -153,7 +162,7 @@ def main(argv=None):
     r.add_argument("plan")
     r.add_argument("tfjs", nargs="*")
     t = sub.add_parser("table")
-    t.add_argument("--plan", required=True)
+    t.add_argument("--plan", required=True, nargs="+")
     t.add_argument("--tfjs", nargs="*", default=[])
     t.add_argument("--torch")
     t.add_argument("--preflight")

@@ -23,7 +23,7 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
-import { deferSyncReads, gpuIdle, watchGpuErrors, type DeferredReads, type GpuErrors } from './webgpu-sync';
+import { deferSyncReads, gpuIdle, releaseFreeBuffers, watchGpuErrors, type DeferredReads, type GpuErrors } from './webgpu-sync';
 import type { Batch, EncoderConfig, Method, MethodConfig, OptimizerConfig } from '../src/types';
 
 type Arch = 'convnet' | 'resnet18';
@@ -328,6 +328,7 @@ async function benchTfjs(arch: Arch, method: BenchMethod, b: number, opts: Optio
     deferred?.restore();
     tf.dispose([...batch.views, batch.labels, batch.indices]);
     runner.dispose();
+    if (tf.getBackend() === 'webgpu') await releaseFreeBuffers().catch(() => 0);
   }
 }
 

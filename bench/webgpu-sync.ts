@@ -106,3 +106,27 @@ export function watchGpuErrors(keep = 3): GpuErrors {
     },
   };
 }
+
+/**
+ * Destroys the buffers tfjs-backend-webgpu keeps for reuse. Its buffer manager never frees a
+ * released buffer, so every row (a new model, new shapes) would add to the pool until the GPU
+ * runs out; call between rows, when nothing is in flight. Returns the bytes freed.
+ */
+export async function releaseFreeBuffers(): Promise<number> {
+  await gpuIdle();
+  const bm = (webgpuBackend() as unknown as {
+    bufferManager: { freeBuffers: Map<string, { size: number; destroy: () => void }[]>; numFreeBuffers: number; numBytesAllocated: number };
+  }).bufferManager;
+  let freed = 0;
+  for (const [key, list] of bm.freeBuffers) {
+    for (const b of list) {
+      freed += b.size;
+      b.destroy();
+    }
+    // Keep the key: releaseBuffer() does nothing while the map is empty.
+    bm.freeBuffers.set(key, []);
+  }
+  bm.numFreeBuffers = 0;
+  bm.numBytesAllocated -= freed;
+  return freed;
+}
