@@ -4,13 +4,18 @@
  * active TF.js backend, beside the same step in PyTorch (bench/torch/, CPU, when `import torch`
  * works), plus peak RSS, tf.memory(), and data loading + two-view augmentation images/s.
  *
- *   npm run bench -- [--backend wasm] [--batch 256,128] [--steps 3] [--archs convnet,resnet18]
- *                    [--methods encoder,moco,mochi,mixco,supcon] [--torch-threads 2] [--wasm-threads 2]
+ *   npm run bench -- [--backend wasm] [--batch 256,128] [--steps 3] [--warmup 1] [--archs convnet,resnet18]
+ *                    [--methods encoder,moco,mochi,mixco,supcon] [--rows resnet18:moco:256,...]
+ *                    [--torch-threads 2] [--torch-device cpu|cuda] [--wasm-threads 2]
+ *                    [--tf-flags WEBGPU_CPU_FORWARD=false,...] [--deadline-s 300]
  *                    [--no-torch] [--no-data] [--fused-bn] [--out report.json]
- *                    [--profile] [--quick] [--json]
+ *                    [--profile] [--quick] [--json] [--print-plan]
  *
  * Images/s counts source images per second (a batch of B images with two views is B images).
- * Each timed figure is the median of --steps steps after one warm-up step.
+ * Each timed figure is the median of --steps steps after --warmup warm-up steps.
+ * --out is rewritten after every row, so a run that dies keeps the rows it finished.
+ * --print-plan prints the rows with their method settings as JSON, the input of
+ * `bench/torch/bench_torch.py --plan` (bench/gpu.sh), and exits.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -18,19 +23,36 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
+import { deferSyncReads, gpuIdle, releaseFreeBuffers, watchGpuErrors, type DeferredReads, type GpuErrors } from './webgpu-sync';
 import type { Batch, EncoderConfig, Method, MethodConfig, OptimizerConfig } from '../src/types';
 
 type Arch = 'convnet' | 'resnet18';
 type BenchMethod = 'encoder' | 'moco' | 'mochi' | 'mixco' | 'supcon';
 
+interface RowSpec {
+  arch: Arch;
+  method: BenchMethod;
+  batch: number;
+}
+
 interface Options {
   backend: string;
   batches: number[];
   steps: number;
+  warmup: number;
   archs: Arch[];
   methods: BenchMethod[];
+  /** The rows in the order they run: --rows, else archs x batches x methods. */
+  rows: RowSpec[];
   torch: boolean;
   torchThreads: number;
+  /** --device of bench/torch/bench_torch.py: cpu or cuda. */
+  torchDevice: string;
+  /** TF.js flags set after the backend is up (--tf-flags), over the backend's bench defaults. */
+  tfFlags: Record<string, number | boolean | string>;
+  /** Start no TF.js row that would end after this many seconds from the start (estimated). */
+  deadlineS?: number;
+  printPlan: boolean;
   /** XNNPACK threads of the wasm backend (src/backend/wasm-threads.ts); 1 = the shipped single-threaded build. */
   wasmThreads: number;
   profile: boolean;
@@ -70,14 +92,45 @@ function parseArgs(argv: string[]): Options {
   for (const m of methods) if (!['encoder', 'moco', 'mochi', 'mixco', 'supcon'].includes(m)) throw new Error(`bench: --methods: unknown '${m}'`);
   const steps = Number(get('steps') ?? (quick ? '1' : '3'));
   if (!(Number.isInteger(steps) && steps >= 1)) throw new Error(`bench: --steps must be an integer >= 1`);
+  const warmup = Number(get('warmup') ?? '1');
+  if (!(Number.isInteger(warmup) && warmup >= 1)) throw new Error(`bench: --warmup must be an integer >= 1`);
+  let rows: RowSpec[] = [];
+  const rowsArg = get('rows');
+  if (rowsArg) {
+    rows = list(rowsArg).map((r) => {
+      const [arch, method, batch] = r.split(':');
+      const spec = { arch: arch as Arch, method: method as BenchMethod, batch: Number(batch) };
+      if (!['convnet', 'resnet18'].includes(spec.arch) || !['encoder', 'moco', 'mochi', 'mixco', 'supcon'].includes(spec.method) || !(Number.isInteger(spec.batch) && spec.batch >= 2 && spec.batch % 2 === 0)) {
+        throw new Error(`bench: --rows: '${r}' is not arch:method:batch (convnet|resnet18 : encoder|moco|mochi|mixco|supcon : even batch)`);
+      }
+      return spec;
+    });
+  } else {
+    for (const arch of archs) for (const batch of batches) for (const method of methods) rows.push({ arch, method, batch });
+  }
+  const tfFlags: Options['tfFlags'] = {};
+  for (const kv of list(get('tf-flags') ?? '')) {
+    const [k, v] = kv.split('=');
+    if (!k || v === undefined) throw new Error(`bench: --tf-flags: '${kv}' is not NAME=value`);
+    tfFlags[k] = v === 'true' ? true : v === 'false' ? false : Number.isFinite(Number(v)) ? Number(v) : v;
+  }
+  const deadline = get('deadline-s');
+  const torchDevice = get('torch-device') ?? 'cpu';
+  if (!/^(cpu|cuda(:\d+)?)$/.test(torchDevice)) throw new Error(`bench: --torch-device must be cpu, cuda or cuda:N, got ${torchDevice}`);
   return {
     backend: get('backend') ?? process.env.CWB_BACKEND ?? 'wasm',
     batches,
     steps,
+    warmup,
     archs,
     methods,
+    rows,
     torch: !argv.includes('--no-torch'),
     torchThreads: Number(get('torch-threads') ?? '2'),
+    torchDevice,
+    tfFlags,
+    deadlineS: deadline === undefined ? undefined : Number(deadline),
+    printPlan: argv.includes('--print-plan'),
     wasmThreads: Number(get('wasm-threads') ?? get('torch-threads') ?? '2'),
     profile: argv.includes('--profile'),
     fusedBn: argv.includes('--fused-bn'),
@@ -137,8 +190,14 @@ function syntheticBatch(b: number, seed: number): Batch {
   }));
 }
 
+/** One training step; the webgpu backend reads its loss asynchronously (see webgpu-sync.ts). */
+interface Runner {
+  step: (batch: Batch) => number | Promise<number>;
+  dispose: () => void;
+}
+
 /** The bare encoder: forward (training BN) + backward + SGD of one view, loss = mean(z^2). */
-function encoderStep(arch: Arch): { step: (batch: Batch) => number; dispose: () => void } {
+function encoderStep(arch: Arch): Runner {
   /* eslint-disable @typescript-eslint/no-var-requires */
   const { createEncoder } = require('../src/models/encoder') as typeof import('../src/models/encoder');
   const { createOptimizer } = require('../src/optim/factory') as typeof import('../src/optim/factory');
@@ -157,6 +216,7 @@ function encoderStep(arch: Arch): { step: (batch: Batch) => number; dispose: () 
       for (const [k, g] of Object.entries(grads)) byName[tfNameToParam.get(k)!] = g;
       opt.step(byName, 0.01);
       tf.dispose(grads);
+      if (tf.getBackend() === 'webgpu') return value.data().then((d) => (value.dispose(), d[0]));
       const loss = value.dataSync()[0];
       value.dispose();
       return loss;
@@ -166,9 +226,7 @@ function encoderStep(arch: Arch): { step: (batch: Batch) => number; dispose: () 
 }
 
 /** A method from src/methods (helper C's createMethod), or an error saying why there is none. */
-function methodStep(arch: Arch, name: Exclude<BenchMethod, 'encoder'>): { step: (batch: Batch) => number; dispose: () => void } {
-  const file = path.join(__dirname, '..', 'src', 'methods', 'index.ts');
-  if (!fs.existsSync(file)) throw new Error('src/methods/index.ts does not exist yet (no createMethod)');
+function methodStep(arch: Arch, name: Exclude<BenchMethod, 'encoder'>): Runner {
   const mod = require('../src/methods') as {
     createMethod?: (cfg: { method: MethodConfig; encoder: EncoderConfig; optimizer: OptimizerConfig }, data: unknown, seed: number) => Method;
   };
@@ -185,6 +243,11 @@ interface Row {
   arch: Arch;
   method: BenchMethod;
   batch: number;
+  /** Wall seconds the TF.js row took, warm-up (shader compilation on webgpu) included. */
+  tfjsRowSeconds?: number;
+  /** webgpu: uncaptured device errors (out of memory, validation) during the row; its numbers are then void. */
+  gpuErrors?: { count: number; first: string[] };
+  tfjsSkipped?: string;
   tfjs?: { imagesPerSec: number; stepMs: number[]; cpuMsPerStep: number[]; loss: number; numTensors: number; numBytesMB: number; leakedTensorsPerStep: number };
   tfjsError?: string;
   torch?: { imagesPerSec: number; stepMs: number[]; cpuMsPerStep: number[]; peakRssMB: number; threads: number; torch: string };
@@ -197,27 +260,43 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
+/**
+ * One step, finished: on webgpu until the GPU has run all of it, with the loss read back
+ * (the methods' synchronous read is deferred, see webgpu-sync.ts).
+ */
+async function runStep(runner: Runner, batch: Batch, deferred: DeferredReads | undefined): Promise<number> {
+  let loss = await runner.step(batch);
+  if (deferred) {
+    const reads = await deferred.settle();
+    if (Number.isNaN(loss) && reads.length > 0) loss = reads[reads.length - 1][0];
+  }
+  return loss;
+}
+
 async function benchTfjs(arch: Arch, method: BenchMethod, b: number, opts: Options, profileOut: unknown[]): Promise<Row['tfjs']> {
   const runner = method === 'encoder' ? encoderStep(arch) : methodStep(arch, method);
   const batch = syntheticBatch(b, 7);
+  const deferred = tf.getBackend() === 'webgpu' ? deferSyncReads() : undefined;
   try {
-    runner.step(batch); // warm-up: builds XNNPACK operators, optimiser slots
+    // warm-up: builds XNNPACK operators (wasm) or compiles the shaders (webgpu), optimiser slots
+    for (let i = 0; i < opts.warmup; i++) await runStep(runner, batch, deferred);
     const tensors0 = tf.memory().numTensors;
     const times: number[] = [];
     const cpu: number[] = [];
     let loss = NaN;
     for (let i = 0; i < opts.steps; i++) {
+      if (deferred) await gpuIdle();
       const t0 = performance.now();
       const c0 = process.cpuUsage();
-      loss = runner.step(batch);
+      loss = await runStep(runner, batch, deferred);
       times.push(performance.now() - t0);
       const c = process.cpuUsage(c0);
       cpu.push((c.user + c.system) / 1000);
     }
     const mem = tf.memory();
     if (opts.profile && profileOut.length === 0) {
-      const info = await tf.profile(() => {
-        runner.step(batch);
+      const info = await tf.profile(async () => {
+        await runStep(runner, batch, deferred);
       });
       const byKernel = new Map<string, { ms: number; calls: number }>();
       for (const k of info.kernels) {
@@ -246,8 +325,10 @@ async function benchTfjs(arch: Arch, method: BenchMethod, b: number, opts: Optio
       leakedTensorsPerStep: (mem.numTensors - tensors0) / opts.steps,
     };
   } finally {
+    deferred?.restore();
     tf.dispose([...batch.views, batch.labels, batch.indices]);
     runner.dispose();
+    if (tf.getBackend() === 'webgpu') await releaseFreeBuffers().catch(() => 0);
   }
 }
 
@@ -256,12 +337,24 @@ function torchAvailable(): string | undefined {
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
+/** The method settings of a bench row, as bench/torch/bench_torch.py takes them (--config). */
+function torchConfig(method: BenchMethod): Record<string, unknown> {
+  return method === 'encoder' ? { dim: 128 } : (BENCH_CONFIGS[method] as unknown as Record<string, unknown>);
+}
+
+/** bench/torch/bench_torch.py beside this file, or under the working directory (a bundled run.ts, bench/gpu.sh). */
+function torchScript(): string {
+  const candidates = [path.join(__dirname, 'torch', 'bench_torch.py'), path.resolve('bench', 'torch', 'bench_torch.py')];
+  return candidates.find((f) => fs.existsSync(f)) ?? candidates[0];
+}
+
 function benchTorch(arch: Arch, method: BenchMethod, b: number, opts: Options): Row['torch'] {
-  const cfg = method === 'encoder' ? { dim: 128 } : BENCH_CONFIGS[method];
-  const script = path.join(__dirname, 'torch', 'bench_torch.py');
   const r = spawnSync(
     'python3',
-    [script, '--arch', arch, '--method', method, '--batch', String(b), '--steps', String(opts.steps), '--threads', String(opts.torchThreads), '--config', JSON.stringify(cfg)],
+    [
+      torchScript(), '--arch', arch, '--method', method, '--batch', String(b), '--steps', String(opts.steps), '--warmup', String(opts.warmup),
+      '--threads', String(opts.torchThreads), '--device', opts.torchDevice, '--config', JSON.stringify(torchConfig(method)),
+    ],
     { encoding: 'utf8', maxBuffer: 1 << 24 },
   );
   if (r.status !== 0) throw new Error(`bench_torch.py failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
@@ -271,8 +364,6 @@ function benchTorch(arch: Arch, method: BenchMethod, b: number, opts: Options): 
 
 /** Data loading + two-view augmentation throughput, from helper B's bench/data.ts when present. */
 async function benchDataRow(opts: Options): Promise<Record<string, unknown>> {
-  const file = path.join(__dirname, 'data.ts');
-  if (!fs.existsSync(file)) return { error: 'bench/data.ts (benchData) does not exist yet' };
   const mod = require('./data') as { benchData?: (o: { batch: number; steps: number }) => Promise<Record<string, unknown>> };
   if (typeof mod.benchData !== 'function') return { error: 'bench/data.ts exports no benchData' };
   try {
@@ -286,13 +377,37 @@ function fmt(n: number | undefined, d = 1): string {
   return n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(d);
 }
 
+/** TF.js flags the bench sets on a backend before its own --tf-flags: training settings for webgpu. */
+const BACKEND_FLAGS: Record<string, Record<string, number | boolean>> = {
+  // Small tensors with CPU-side values would otherwise run on the CPU and bounce between the
+  // CPU and the GPU (WEBGPU_CPU_FORWARD, tfjs-backend-webgpu flags_webgpu.ts).
+  webgpu: { WEBGPU_CPU_FORWARD: false, DEBUG: false },
+};
+
+/**
+ * Seconds a TF.js row is expected to take: the last row of the same architecture, scaled by the
+ * batch; undefined for the first row of an architecture (its warm-up compiles the shaders).
+ */
+function estimateRowSeconds(rows: Row[], spec: RowSpec): number | undefined {
+  const prev = [...rows].reverse().find((r) => r.arch === spec.arch && r.tfjsRowSeconds !== undefined && r.tfjs);
+  return prev ? (prev.tfjsRowSeconds! * spec.batch) / prev.batch : undefined;
+}
+
 async function main(): Promise<void> {
+  const t0 = performance.now();
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.printPlan) {
+    const plan = opts.rows.map((r) => ({ ...r, config: torchConfig(r.method) }));
+    process.stdout.write(`${JSON.stringify(plan, null, 1)}\n`);
+    return;
+  }
   if (opts.backend === 'wasm' && opts.wasmThreads > 1) {
     const { useThreadedWasm } = await import('../src/backend/wasm-threads');
     await useThreadedWasm(opts.wasmThreads);
   }
   const report = await initBackend(opts.backend, { quiet: true });
+  const flags = { ...(BACKEND_FLAGS[report.backend] ?? {}), ...opts.tfFlags };
+  for (const [k, v] of Object.entries(flags)) tf.env().set(k, v as number | boolean);
   if (opts.fusedBn) useFusedBn();
   if (report.backend === 'wasm') {
     const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
@@ -302,49 +417,77 @@ async function main(): Promise<void> {
   const log = (s: string) => {
     if (!opts.json) process.stdout.write(`${s}\n`);
   };
-  log(`backend: ${report.backend} (${report.device})${opts.fusedBn ? ', fused BN' : ''}; PyTorch: ${torchVersion ? `${torchVersion}, ${opts.torchThreads} threads` : 'not used'}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  log(
+    `backend: ${report.backend} (${report.device})${opts.fusedBn ? ', fused BN' : ''}; ` +
+      `flags: ${Object.keys(flags).length ? Object.entries(flags).map(([k, v]) => `${k}=${v}`).join(' ') : 'defaults'}; ` +
+      `PyTorch: ${torchVersion ? `${torchVersion} on ${opts.torchDevice}, ${opts.torchThreads} threads` : 'not used'}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+  );
+  const gpuErrors: GpuErrors | undefined = report.backend === 'webgpu' ? watchGpuErrors() : undefined;
   const rows: Row[] = [];
   const profiles: unknown[] = [];
-  for (const arch of opts.archs) {
-    for (const b of opts.batches) {
-      for (const method of opts.methods) {
-        const row: Row = { arch, method, batch: b };
-        try {
-          row.tfjs = await benchTfjs(arch, method, b, opts, profiles);
-        } catch (e) {
-          row.tfjsError = (e as Error).message.split('\n')[0];
-        }
-        if (torchVersion) {
-          try {
-            row.torch = benchTorch(arch, method, b, opts);
-          } catch (e) {
-            row.torchError = (e as Error).message;
-          }
-        }
-        if (row.tfjs && row.torch) row.ratio = row.tfjs.imagesPerSec / row.torch.imagesPerSec;
-        rows.push(row);
-        log(
-          `${arch.padEnd(8)} ${method.padEnd(7)} B=${String(b).padEnd(4)} tfjs ${fmt(row.tfjs?.imagesPerSec).padStart(7)} img/s ` +
-            `(step ${fmt(row.tfjs ? median(row.tfjs.stepMs) : undefined, 0)} ms, cpu ${fmt(row.tfjs ? median(row.tfjs.cpuMsPerStep) : undefined, 0)} ms, ` +
-            `${row.tfjs?.numTensors ?? '-'} tensors, ${fmt(row.tfjs?.numBytesMB)} MB)  ` +
-            `torch ${fmt(row.torch?.imagesPerSec).padStart(7)} img/s (step ${fmt(row.torch ? median(row.torch.stepMs) : undefined, 0)} ms, ` +
-            `cpu ${fmt(row.torch ? median(row.torch.cpuMsPerStep) : undefined, 0)} ms)  ratio ${fmt(row.ratio, 2)}` +
-            (row.tfjsError ? `  [tfjs: ${row.tfjsError}]` : '') +
-            (row.torchError ? `  [torch: ${row.torchError}]` : ''),
-        );
+  const reportJson = (extra: Record<string, unknown>) =>
+    JSON.stringify(
+      {
+        backend: report, flags, fusedBn: opts.fusedBn, node: process.version, loadAverage: os.loadavg(), torch: torchVersion ?? null, torchDevice: opts.torchDevice,
+        torchThreads: opts.torchThreads, steps: opts.steps, warmup: opts.warmup, rows, peakRssMB: process.resourceUsage().maxRSS / 1024, memory: tf.memory(), profiles, ...extra,
+      },
+      null,
+      1,
+    );
+  // Rewritten before and after every row: a run that dies (device lost, out of memory, killed at
+  // its time limit) keeps the rows it finished and names the one it died in.
+  const writePartial = (inProgress?: RowSpec) => {
+    if (opts.out) fs.writeFileSync(opts.out, `${reportJson({ complete: false, inProgress: inProgress ?? null })}\n`);
+  };
+  for (const spec of opts.rows) {
+    const { arch, method, batch: b } = spec;
+    const row: Row = { arch, method, batch: b };
+    const elapsed = (performance.now() - t0) / 1000;
+    const est = estimateRowSeconds(rows, spec);
+    if (opts.deadlineS !== undefined && (elapsed + (est ?? 30) > opts.deadlineS)) {
+      row.tfjsSkipped = `time budget: ${elapsed.toFixed(0)} s spent, about ${est === undefined ? '30+' : est.toFixed(0)} s needed, ${opts.deadlineS} s allowed`;
+    } else {
+      writePartial(spec);
+      const r0 = performance.now();
+      try {
+        row.tfjs = await benchTfjs(arch, method, b, opts, profiles);
+      } catch (e) {
+        row.tfjsError = (e as Error).message.split('\n')[0];
+      }
+      row.tfjsRowSeconds = +((performance.now() - r0) / 1000).toFixed(1);
+      const errs = gpuErrors?.take();
+      if (errs && errs.count > 0) {
+        row.gpuErrors = errs;
+        row.tfjsError ??= `${errs.count} WebGPU error(s) during the row, its numbers are void; first: ${errs.first[0]}`;
       }
     }
+    if (torchVersion) {
+      try {
+        row.torch = benchTorch(arch, method, b, opts);
+      } catch (e) {
+        row.torchError = (e as Error).message;
+      }
+    }
+    if (row.tfjs && row.torch) row.ratio = row.tfjs.imagesPerSec / row.torch.imagesPerSec;
+    rows.push(row);
+    writePartial();
+    log(
+      `${arch.padEnd(8)} ${method.padEnd(7)} B=${String(b).padEnd(4)} tfjs ${fmt(row.tfjs?.imagesPerSec).padStart(7)} img/s ` +
+        `(step ${fmt(row.tfjs ? median(row.tfjs.stepMs) : undefined, 0)} ms, cpu ${fmt(row.tfjs ? median(row.tfjs.cpuMsPerStep) : undefined, 0)} ms, ` +
+        `${row.tfjs?.numTensors ?? '-'} tensors, ${fmt(row.tfjs?.numBytesMB)} MB, row ${fmt(row.tfjsRowSeconds)} s)  ` +
+        `torch ${fmt(row.torch?.imagesPerSec).padStart(7)} img/s (step ${fmt(row.torch ? median(row.torch.stepMs) : undefined, 0)} ms, ` +
+        `cpu ${fmt(row.torch ? median(row.torch.cpuMsPerStep) : undefined, 0)} ms)  ratio ${fmt(row.ratio, 2)}` +
+        (row.tfjsError ? `  [tfjs: ${row.tfjsError}]` : '') +
+        (row.tfjsSkipped ? `  [tfjs skipped: ${row.tfjsSkipped}]` : '') +
+        (row.torchError ? `  [torch: ${row.torchError}]` : ''),
+    );
   }
   const data = opts.data ? await benchDataRow(opts) : undefined;
   if (data) log(`data loading + two-view augmentation: ${JSON.stringify(data)}`);
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
   log(`peak RSS (node): ${peakRssMB.toFixed(0)} MB; tf.memory(): ${JSON.stringify(tf.memory())}`);
   for (const p of profiles) log(`profile: ${JSON.stringify(p, null, 1)}`);
-  const json = JSON.stringify(
-    { backend: report, fusedBn: opts.fusedBn, loadAverage: os.loadavg(), torch: torchVersion ?? null, torchThreads: opts.torchThreads, rows, data, peakRssMB, memory: tf.memory(), profiles },
-    null,
-    1,
-  );
+  const json = reportJson({ complete: true, data });
   if (opts.json) process.stdout.write(`${json}\n`);
   if (opts.out) fs.writeFileSync(opts.out, `${json}\n`);
 }

@@ -94,7 +94,10 @@ async function activate(name: BackendName): Promise<string> {
       }
       const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
       if (gpuModule.globals) Object.assign(globalThis, gpuModule.globals);
-      const gpu = gpuModule.create([]) as { requestAdapter: (o?: unknown) => Promise<unknown> };
+      // Dawn options, ';'-separated (an option can hold commas), e.g.
+      // CWB_DAWN_FLAGS='enable-dawn-features=disable_robustness;backend=vulkan'.
+      const dawnFlags = (process.env.CWB_DAWN_FLAGS ?? '').split(';').map((f) => f.trim()).filter(Boolean);
+      const gpu = gpuModule.create(dawnFlags) as { requestAdapter: (o?: unknown) => Promise<unknown> };
       const adapter = (await gpu.requestAdapter({ powerPreference: 'high-performance' })) as
         | { info?: Record<string, string> }
         | null;
@@ -103,6 +106,7 @@ async function activate(name: BackendName): Promise<string> {
       (g.navigator as { gpu?: unknown }).gpu = gpu;
       require('@tensorflow/tfjs-backend-webgpu');
       if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs-backend-webgpu failed to initialise on the adapter');
+      explainReadSyncInNode();
       const info = adapter.info ?? {};
       return [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'WebGPU adapter';
     }
@@ -121,62 +125,121 @@ async function activate(name: BackendName): Promise<string> {
 }
 
 /**
- * A tiny training self-test: conv2d (stride 2, same padding) + dense, forward and backward,
- * compared with values computed in plain JavaScript. Catches backends that load but compute
- * nothing (e.g. a null WebGPU adapter) or lack a training kernel.
+ * tfjs-backend-webgpu reads a GPU tensor synchronously (dataSync, arraySync) through an
+ * OffscreenCanvas, which Node lacks: the call dies with "OffscreenCanvas is not defined". Say
+ * instead what to do. Values already on the CPU still read synchronously.
  */
-export function selfTest(): void {
-  tf.tidy(() => {
-    const xv = Array.from({ length: 1 * 4 * 4 * 2 }, (_, i) => ((i * 7) % 5) / 5 - 0.4);
-    const wv = Array.from({ length: 3 * 3 * 2 * 2 }, (_, i) => ((i * 3) % 7) / 7 - 0.5);
+function explainReadSyncInNode(): void {
+  if (typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== 'undefined') return;
+  const backend = tf.backend() as unknown as {
+    readSync: (dataId: object) => unknown;
+    tensorMap: { get: (dataId: object) => { values?: unknown; dtype: string } | undefined };
+  };
+  const readSync = backend.readSync.bind(backend);
+  backend.readSync = (dataId: object) => {
+    const d = backend.tensorMap.get(dataId);
+    if (!d || d.values != null || d.dtype === 'string') return readSync(dataId);
+    throw new Error(
+      'dataSync()/arraySync() cannot read a GPU tensor on the webgpu backend in Node (tfjs-backend-webgpu reads ' +
+        'synchronously through an OffscreenCanvas, which Dawn for Node lacks); use `await tensor.data()`',
+    );
+  };
+}
+
+interface SelfTestCase {
+  what: string;
+  tensor: tf.Tensor;
+  expected: ArrayLike<number>;
+}
+
+/**
+ * The self-test's tensors and their reference values: conv2d (stride 2, same padding) forward and
+ * both gradients, and a matMul, with the expected values computed in plain JavaScript.
+ * The caller disposes the tensors.
+ */
+function selfTestCases(): SelfTestCase[] {
+  const xv = Array.from({ length: 1 * 4 * 4 * 2 }, (_, i) => ((i * 7) % 5) / 5 - 0.4);
+  const wv = Array.from({ length: 3 * 3 * 2 * 2 }, (_, i) => ((i * 3) % 7) / 7 - 0.5);
+  // Reference in plain JS: 'same' with stride 2 on 4x4 -> 2x2, pad top/left 0, bottom/right 1.
+  const ref = new Float64Array(2 * 2 * 2);
+  const refGw = new Float64Array(3 * 3 * 2 * 2);
+  const refGx = new Float64Array(4 * 4 * 2);
+  const X = (r: number, c: number, ch: number) => (r < 4 && c < 4 ? xv[(r * 4 + c) * 2 + ch] : 0);
+  const W = (r: number, c: number, ci: number, co: number) => wv[((r * 3 + c) * 2 + ci) * 2 + co];
+  for (let oy = 0; oy < 2; oy++)
+    for (let ox = 0; ox < 2; ox++)
+      for (let co = 0; co < 2; co++) {
+        let s = 0;
+        for (let ky = 0; ky < 3; ky++)
+          for (let kx = 0; kx < 3; kx++)
+            for (let ci = 0; ci < 2; ci++) s += X(oy * 2 + ky, ox * 2 + kx, ci) * W(ky, kx, ci, co);
+        ref[(oy * 2 + ox) * 2 + co] = s;
+      }
+  for (let oy = 0; oy < 2; oy++)
+    for (let ox = 0; ox < 2; ox++)
+      for (let co = 0; co < 2; co++) {
+        const dy = 2 * ref[(oy * 2 + ox) * 2 + co];
+        for (let ky = 0; ky < 3; ky++)
+          for (let kx = 0; kx < 3; kx++)
+            for (let ci = 0; ci < 2; ci++) {
+              const r = oy * 2 + ky;
+              const c = ox * 2 + kx;
+              if (r < 4 && c < 4) {
+                refGw[((ky * 3 + kx) * 2 + ci) * 2 + co] += dy * X(r, c, ci);
+                refGx[(r * 4 + c) * 2 + ci] += dy * W(ky, kx, ci, co);
+              }
+            }
+      }
+  const [y, gx, gw, m] = tf.tidy(() => {
     const x = tf.tensor4d(xv, [1, 4, 4, 2]);
     const w = tf.tensor4d(wv, [3, 3, 2, 2]);
     const f = (xx: tf.Tensor4D, ww: tf.Tensor4D) => tf.conv2d(xx, ww, 2, 'same').square().sum() as tf.Scalar;
-    const [gx, gw] = tf.grads(f as (...a: tf.Tensor[]) => tf.Tensor)([x, w]);
-    const y = tf.conv2d(x, w, 2, 'same').dataSync();
-    // Reference in plain JS: 'same' with stride 2 on 4x4 -> 2x2, pad top/left 0, bottom/right 1.
-    const ref = new Float64Array(2 * 2 * 2);
-    const refGw = new Float64Array(3 * 3 * 2 * 2);
-    const refGx = new Float64Array(4 * 4 * 2);
-    const X = (r: number, c: number, ch: number) => (r < 4 && c < 4 ? xv[(r * 4 + c) * 2 + ch] : 0);
-    const W = (r: number, c: number, ci: number, co: number) => wv[((r * 3 + c) * 2 + ci) * 2 + co];
-    for (let oy = 0; oy < 2; oy++)
-      for (let ox = 0; ox < 2; ox++)
-        for (let co = 0; co < 2; co++) {
-          let s = 0;
-          for (let ky = 0; ky < 3; ky++)
-            for (let kx = 0; kx < 3; kx++)
-              for (let ci = 0; ci < 2; ci++) s += X(oy * 2 + ky, ox * 2 + kx, ci) * W(ky, kx, ci, co);
-          ref[(oy * 2 + ox) * 2 + co] = s;
-        }
-    for (let oy = 0; oy < 2; oy++)
-      for (let ox = 0; ox < 2; ox++)
-        for (let co = 0; co < 2; co++) {
-          const dy = 2 * ref[(oy * 2 + ox) * 2 + co];
-          for (let ky = 0; ky < 3; ky++)
-            for (let kx = 0; kx < 3; kx++)
-              for (let ci = 0; ci < 2; ci++) {
-                const r = oy * 2 + ky;
-                const c = ox * 2 + kx;
-                if (r < 4 && c < 4) {
-                  refGw[((ky * 3 + kx) * 2 + ci) * 2 + co] += dy * X(r, c, ci);
-                  refGx[(r * 4 + c) * 2 + ci] += dy * W(ky, kx, ci, co);
-                }
-              }
-        }
-    const close = (a: ArrayLike<number>, b: ArrayLike<number>, what: string) => {
-      for (let i = 0; i < b.length; i++) {
-        if (!(Math.abs(a[i] - b[i]) <= 1e-3 * (1 + Math.abs(b[i])))) {
-          throw new Error(`self-test: ${what}[${i}] = ${a[i]}, expected ${b[i]}`);
-        }
-      }
-    };
-    close(y, ref, 'conv2d');
-    close(gx.dataSync(), refGx, 'conv2d input gradient');
-    close(gw.dataSync(), refGw, 'conv2d filter gradient');
-    const m = tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2])).dataSync();
-    close(m, [19, 22, 43, 50], 'matMul');
+    const [dx, dw] = tf.grads(f as (...a: tf.Tensor[]) => tf.Tensor)([x, w]);
+    const mm = tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2]));
+    return [tf.conv2d(x, w, 2, 'same'), dx, dw, mm];
   });
+  return [
+    { what: 'conv2d', tensor: y, expected: ref },
+    { what: 'conv2d input gradient', tensor: gx, expected: refGx },
+    { what: 'conv2d filter gradient', tensor: gw, expected: refGw },
+    { what: 'matMul', tensor: m, expected: [19, 22, 43, 50] },
+  ];
+}
+
+function checkClose(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
+  for (let i = 0; i < b.length; i++) {
+    if (!(Math.abs(a[i] - b[i]) <= 1e-3 * (1 + Math.abs(b[i])))) {
+      throw new Error(`self-test: ${what}[${i}] = ${a[i]}, expected ${b[i]}`);
+    }
+  }
+}
+
+/**
+ * A tiny training self-test: conv2d (stride 2, same padding) + matMul, forward and backward,
+ * compared with values computed in plain JavaScript. Catches backends that load but compute
+ * nothing (e.g. a null WebGPU adapter) or lack a training kernel. Reads with dataSync(), so it
+ * cannot run on webgpu in Node (see selfTestAsync).
+ */
+export function selfTest(): void {
+  const cases = selfTestCases();
+  try {
+    for (const c of cases) checkClose(c.tensor.dataSync(), c.expected, c.what);
+  } finally {
+    tf.dispose(cases.map((c) => c.tensor));
+  }
+}
+
+/**
+ * selfTest reading with `await data()`: the only way to read a GPU tensor on webgpu in Node, where
+ * dataSync() needs an OffscreenCanvas that Dawn does not provide. initBackend uses this one.
+ */
+export async function selfTestAsync(): Promise<void> {
+  const cases = selfTestCases();
+  try {
+    for (const c of cases) checkClose(await c.tensor.data(), c.expected, c.what);
+  } finally {
+    tf.dispose(cases.map((c) => c.tensor));
+  }
 }
 
 function log(line: string, quiet: boolean): void {
@@ -208,7 +271,7 @@ export async function initBackend(choice?: BackendChoice | string, opts: InitOpt
   for (const name of candidates) {
     try {
       const device = await activate(name);
-      selfTest();
+      await selfTestAsync();
       current = { backend: name, device, skipped, chosenBy };
       log(`backend: ${name} (${device}), chosen by ${chosenBy}`, quiet);
       for (const s of skipped) log(`  skipped ${s.backend}: ${s.reason}`, quiet);
