@@ -220,6 +220,11 @@ export interface Method {
   /** Number of views each training batch must carry. */
   readonly viewsPerImage: number;
   trainStep(batch: Batch): StepResult;
+  /**
+   * The same step with the loss and metrics read back asynchronously (the runner uses it). On
+   * webgpu in Node only this one works: a GPU tensor cannot be read synchronously there.
+   */
+  trainStepAsync(batch: Batch): Promise<StepResult>;
   /** Called by the runner at the start of every epoch (0-based): warm-ups, momentum schedules. */
   setEpoch(epoch: number): void;
   setLearningRate(lr: number): void;

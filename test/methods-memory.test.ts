@@ -38,3 +38,37 @@ describe('methods: tensor count stays constant over 50 training steps', function
     });
   }
 });
+
+describe('methods: trainStepAsync is trainStep with an asynchronous read-back', function () {
+  this.timeout(600000);
+  before(async () => {
+    await initBackend('wasm', { quiet: true });
+  });
+
+  for (const { label, method } of tinyConfigs()) {
+    it(`${label}: same losses, metrics and weights as trainStep, no leaked tensors`, async () => {
+      const start = tf.memory().numTensors;
+      const a = createMethod({ method, encoder: TINY_ENCODER, optimizer: SGD }, TINY_DATA, 3);
+      const b = createMethod({ method, encoder: TINY_ENCODER, optimizer: SGD }, TINY_DATA, 3);
+      const batches = [randomBatch(8, 1), randomBatch(8, 2)];
+      await a.trainStepAsync(batches[0]);
+      b.trainStep(batches[0]);
+      const n = tf.memory().numTensors;
+      for (let i = 0; i < 4; i++) {
+        const ra = await a.trainStepAsync(batches[i % 2]);
+        const rb = b.trainStep(batches[i % 2]);
+        assert.ok(Number.isFinite(ra.loss), `step ${i}: loss ${ra.loss}`);
+        assert.deepEqual(ra, rb, `step ${i}`);
+        assert.equal(tf.memory().numTensors, n, `step ${i}: ${tf.memory().numTensors} tensors, ${n} after the first step`);
+      }
+      const fa = a.features(batches[0].views[0], 'projection');
+      const fb = b.features(batches[0].views[0], 'projection');
+      assert.deepEqual(Array.from(await fa.data()), Array.from(await fb.data()));
+      tf.dispose([fa, fb]);
+      batches.forEach(disposeBatch);
+      a.dispose();
+      b.dispose();
+      assert.equal(tf.memory().numTensors, start, 'dispose frees every tensor');
+    });
+  }
+});

@@ -267,7 +267,7 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
         try {
           lr = learningRateAt(cfg.schedule, cfg.optimizer.lr, epoch, step, steps, cfg.epochs);
           method.setLearningRate(lr);
-          res = method.trainStep(batch);
+          res = await method.trainStepAsync(batch);
           sessionImages += batch.size;
         } finally {
           disposeBatch(batch);

@@ -52,6 +52,38 @@ export abstract class MethodBase implements Method {
 
   abstract trainStep(batch: Batch): StepResult;
 
+  /** Set while trainStepAsync runs: optimise() leaves its read-back to it. */
+  private deferRead = false;
+  private pendingRead: { values: tf.Tensor; names: string[] } | null = null;
+
+  /**
+   * trainStep with an asynchronous read-back of the loss and metrics: the same step, the same
+   * result. Needed on webgpu in Node, where a GPU tensor cannot be read synchronously; on the
+   * other backends it only lets the event loop run (progress output, prefetch) during the read.
+   */
+  async trainStepAsync(batch: Batch): Promise<StepResult> {
+    this.deferRead = true;
+    try {
+      this.trainStep(batch);
+    } finally {
+      this.deferRead = false;
+    }
+    const pending = this.pendingRead;
+    this.pendingRead = null;
+    if (!pending) throw new Error(`${this.name}.trainStepAsync: trainStep did not go through optimise()`);
+    try {
+      return this.readResult(await pending.values.data(), pending.names);
+    } finally {
+      pending.values.dispose();
+    }
+  }
+
+  private readResult(vals: ArrayLike<number>, names: string[]): StepResult {
+    const metrics: Record<string, number> = {};
+    names.forEach((n, i) => (metrics[n] = vals[i + 1]));
+    return { loss: vals[0], metrics };
+  }
+
   setEpoch(epoch: number): void {
     if (!(Number.isInteger(epoch) && epoch >= 0)) throw new Error(`${this.name}.setEpoch: epoch must be an integer >= 0, got ${epoch}`);
     this.epoch = epoch;
@@ -113,11 +145,18 @@ export abstract class MethodBase implements Method {
     this.optimizer.step(byName, this.lr);
     tf.dispose(grads);
     const all = tf.tidy(() => tf.stack([value, ...kept].map((t) => t.reshape([]))));
-    const vals = all.dataSync();
-    tf.dispose([all, value, ...kept]);
-    const metrics: Record<string, number> = {};
-    names.forEach((n, i) => (metrics[n] = vals[i + 1]));
-    return { loss: vals[0], metrics };
+    tf.dispose([value, ...kept]);
+    if (this.deferRead) {
+      // trainStepAsync reads and disposes it; what trainStep returns is not used.
+      this.pendingRead?.values.dispose();
+      this.pendingRead = { values: all, names };
+      return { loss: NaN, metrics: {} };
+    }
+    try {
+      return this.readResult(all.dataSync(), names);
+    } finally {
+      all.dispose();
+    }
   }
 
   /** Every variable that makes the state, by checkpoint name. Subclasses add theirs. */
