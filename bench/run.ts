@@ -8,7 +8,7 @@
  *                    [--methods encoder,moco,mochi,mixco,supcon] [--rows resnet18:moco:256,...]
  *                    [--torch-threads 2] [--torch-device cpu|cuda] [--wasm-threads 2]
  *                    [--tf-flags WEBGPU_CPU_FORWARD=false,...] [--deadline-s 300]
- *                    [--no-torch] [--no-data] [--fused-bn] [--out report.json]
+ *                    [--no-torch] [--no-data] [--out report.json]
  *                    [--profile] [--quick] [--json] [--print-plan]
  *
  * Images/s counts source images per second (a batch of B images with two views is B images).
@@ -56,8 +56,6 @@ interface Options {
   /** XNNPACK threads of the wasm backend (src/backend/wasm-threads.ts); 1 = the shipped single-threaded build. */
   wasmThreads: number;
   profile: boolean;
-  /** Swap the models' training BN for src/ops batchNormTrain (fused gradient) in this process. */
-  fusedBn: boolean;
   json: boolean;
   /** Also write the JSON report to this file. */
   out?: string;
@@ -133,50 +131,9 @@ function parseArgs(argv: string[]): Options {
     printPlan: argv.includes('--print-plan'),
     wasmThreads: Number(get('wasm-threads') ?? get('torch-threads') ?? '2'),
     profile: argv.includes('--profile'),
-    fusedBn: argv.includes('--fused-bn'),
     json: argv.includes('--json'),
     out: get('out'),
     data: !argv.includes('--no-data'),
-  };
-}
-
-/**
- * --fused-bn: replaces LayerOps.bn (src/models/layers.ts) in training mode by the same BN computed
- * with src/ops batchNormTrain (hand-written gradient, x and y kept instead of ~5 tensors): the
- * same parameters, batch statistics, split BN and running-statistics update. A bench experiment,
- * to measure what the models would gain; eval mode is untouched.
- */
-function useFusedBn(): void {
-  const layers = require('../src/models/layers') as typeof import('../src/models/layers');
-  const { batchNormTrain } = require('../src/ops/batch-norm-train') as typeof import('../src/ops/batch-norm-train');
-  const proto = layers.LayerOps.prototype as unknown as {
-    bn: (this: unknown, name: string, x: tf.Tensor4D) => tf.Tensor4D;
-  };
-  const original = proto.bn;
-  type Self = {
-    opts: { training: boolean; bnSplits?: number };
-    param: (name: string, shape: number[], init: () => Float32Array) => tf.Variable;
-    buffer: (name: string, shape: number[], fill: number) => tf.Variable;
-  };
-  proto.bn = function (this: unknown, name: string, x: tf.Tensor4D): tf.Tensor4D {
-    const self = this as Self;
-    if (!self.opts.training) return original.call(this, name, x);
-    const [N, H, W, C] = x.shape;
-    const S = self.opts.bnSplits ?? 1;
-    const gamma = self.param(`${name}.weight`, [C], () => new Float32Array(C).fill(1));
-    const beta = self.param(`${name}.bias`, [C], () => new Float32Array(C));
-    const runMean = self.buffer(`${name}.running_mean`, [C], 0);
-    const runVar = self.buffer(`${name}.running_var`, [C], 1);
-    const out = batchNormTrain(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, { eps: layers.BN_EPS, splits: S });
-    const n = (N / S) * H * W;
-    tf.tidy(() => {
-      const m = out.mean.mean(0);
-      const v = out.variance.mean(0).mul(n / (n - 1));
-      runMean.assign(runMean.mul(1 - layers.BN_MOMENTUM).add(m.mul(layers.BN_MOMENTUM)));
-      runVar.assign(runVar.mul(1 - layers.BN_MOMENTUM).add(v.mul(layers.BN_MOMENTUM)));
-    });
-    tf.dispose([out.mean, out.variance]);
-    return out.y;
   };
 }
 
@@ -408,7 +365,6 @@ async function main(): Promise<void> {
   const report = await initBackend(opts.backend, { quiet: true });
   const flags = { ...(BACKEND_FLAGS[report.backend] ?? {}), ...opts.tfFlags };
   for (const [k, v] of Object.entries(flags)) tf.env().set(k, v as number | boolean);
-  if (opts.fusedBn) useFusedBn();
   if (report.backend === 'wasm') {
     const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
     report.device = report.device.replace(/1 thread/, `${wasm.getThreadsCount()} thread${wasm.getThreadsCount() > 1 ? 's' : ''}`);
@@ -418,7 +374,7 @@ async function main(): Promise<void> {
     if (!opts.json) process.stdout.write(`${s}\n`);
   };
   log(
-    `backend: ${report.backend} (${report.device})${opts.fusedBn ? ', fused BN' : ''}; ` +
+    `backend: ${report.backend} (${report.device}); ` +
       `flags: ${Object.keys(flags).length ? Object.entries(flags).map(([k, v]) => `${k}=${v}`).join(' ') : 'defaults'}; ` +
       `PyTorch: ${torchVersion ? `${torchVersion} on ${opts.torchDevice}, ${opts.torchThreads} threads` : 'not used'}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
   );
@@ -428,7 +384,7 @@ async function main(): Promise<void> {
   const reportJson = (extra: Record<string, unknown>) =>
     JSON.stringify(
       {
-        backend: report, flags, fusedBn: opts.fusedBn, node: process.version, loadAverage: os.loadavg(), torch: torchVersion ?? null, torchDevice: opts.torchDevice,
+        backend: report, flags, node: process.version, loadAverage: os.loadavg(), torch: torchVersion ?? null, torchDevice: opts.torchDevice,
         torchThreads: opts.torchThreads, steps: opts.steps, warmup: opts.warmup, rows, peakRssMB: process.resourceUsage().maxRSS / 1024, memory: tf.memory(), profiles, ...extra,
       },
       null,

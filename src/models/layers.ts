@@ -9,6 +9,7 @@
  * Layouts (TF.js): conv weight [kh, kw, inC, outC]; linear weight [in, out]; images NHWC.
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchNormTrain } from '../ops/batch-norm-train';
 import type { Rng } from '../util/rng';
 
 export interface ForwardOptions {
@@ -103,35 +104,18 @@ export class LayerOps {
     }
     const n = (N / S) * H * W;
     if (n < 2) throw new Error(`models/layers: ${name}: BN needs more than 1 value per channel in training (batch ${N}, bnSplits ${S}, ${H}x${W})`);
-    // Statistics per split, two-pass. Only 4-D reductions over [H, W] and a small [N/S, S, C] sum:
-    // a 5-D tf.moments over axes (0, 2, 3) is ~17x slower on wasm.
-    let mS: tf.Tensor2D; // [S, C] split means
-    let vS: tf.Tensor2D; // [S, C] split (biased) variances
-    let centred: tf.Tensor4D;
-    let variance: tf.Tensor; // broadcastable to x
-    if (S === 1) {
-      const mom = tf.moments(x, [0, 1, 2], true); // [1, 1, 1, C]
-      mS = mom.mean.reshape([1, C]);
-      vS = mom.variance.reshape([1, C]);
-      centred = x.sub(mom.mean);
-      variance = mom.variance;
-    } else {
-      // Sample n = i*S + s is in split s: [N, C] -> [N/S, S, C] -> sum over i.
-      const perSplit = (t: tf.Tensor4D) => t.sum([1, 2]).reshape([N / S, S, C]).sum(0).div(n) as tf.Tensor2D;
-      const toSamples = (t: tf.Tensor2D) => tf.tile(t.reshape([1, S, C]), [N / S, 1, 1]).reshape([N, 1, 1, C]);
-      mS = perSplit(x);
-      centred = x.sub(toSamples(mS));
-      vS = perSplit(centred.square());
-      variance = toSamples(vS);
-    }
-    const y = centred.mul(variance.add(BN_EPS).rsqrt()).mul(gamma).add(beta) as tf.Tensor4D;
+    // The fused op keeps x and y for the backward pass instead of the ~12 input-sized tensors of
+    // the same BN written with plain ops: a ResNet-18 SupCon step at batch 256 on the tensorflow
+    // backend peaked at 22.8 GB RSS with plain ops, and BN was ~35% of a ConvNet step.
+    const out = batchNormTrain(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, { eps: BN_EPS, splits: S });
     tf.tidy(() => {
-      const m = mS.mean(0);
-      const v = vS.mean(0).mul(n / (n - 1));
+      const m = out.mean.mean(0);
+      const v = out.variance.mean(0).mul(n / (n - 1));
       runMean.assign(runMean.mul(1 - BN_MOMENTUM).add(m.mul(BN_MOMENTUM)));
       runVar.assign(runVar.mul(1 - BN_MOMENTUM).add(v.mul(BN_MOMENTUM)));
     });
-    return y;
+    tf.dispose([out.mean, out.variance]);
+    return out.y as tf.Tensor4D;
   }
 
   /**
