@@ -370,8 +370,9 @@ async function main(): Promise<void> {
     report.device = report.device.replace(/1 thread/, `${wasm.getThreadsCount()} thread${wasm.getThreadsCount() > 1 ? 's' : ''}`);
   }
   const torchVersion = opts.torch ? torchAvailable() : undefined;
+  // With --json the table still prints, on stderr, so stdout stays one JSON document.
   const log = (s: string) => {
-    if (!opts.json) process.stdout.write(`${s}\n`);
+    (opts.json ? process.stderr : process.stdout).write(`${s}\n`);
   };
   log(
     `backend: ${report.backend} (${report.device}); ` +
