@@ -28,7 +28,7 @@ export function convnetBackbone(width = 1): BackboneFn {
     CONVNET_WIDTHS.forEach((c, i) => {
       for (let j = 0; j < 2; j++) {
         const stride = i > 0 && j === 0 ? 2 : 1;
-        h = L.bn(`stage${i}.${j}.bn`, L.conv(`stage${i}.${j}.conv`, h, ch(c), 3, stride)).relu() as tf.Tensor4D;
+        h = L.bn(`stage${i}.${j}.bn`, L.conv(`stage${i}.${j}.conv`, h, ch(c), 3, stride), true);
       }
     });
     return h.mean([1, 2]) as tf.Tensor2D;

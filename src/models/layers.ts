@@ -86,16 +86,20 @@ export class LayerOps {
    * Training with S = bnSplits > 1 follows the reference SplitBatchNorm exactly: PyTorch's
    * `input.view(-1, C*S, H, W)` puts sample n in split n % S, so the split of sample n is n mod S;
    * the running statistics are the mean over splits of each split's update.
+   * `relu`: apply ReLU after BN; in training its gradient is fused into the BN op's.
    * x [N, H, W, C] -> [N, H, W, C]
    */
-  bn(name: string, x: tf.Tensor4D): tf.Tensor4D {
+  bn(name: string, x: tf.Tensor4D, relu = false): tf.Tensor4D {
     const C = x.shape[3];
     const gamma = this.param(`${name}.weight`, [C], () => new Float32Array(C).fill(1));
     const beta = this.param(`${name}.bias`, [C], () => new Float32Array(C));
     const runMean = this.buffer(`${name}.running_mean`, [C], 0);
     const runVar = this.buffer(`${name}.running_var`, [C], 1);
     if (!this.opts.training) {
-      return tf.tidy(() => x.sub(runMean).mul(runVar.add(BN_EPS).rsqrt().mul(gamma)).add(beta) as tf.Tensor4D);
+      return tf.tidy(() => {
+        const y = x.sub(runMean).mul(runVar.add(BN_EPS).rsqrt().mul(gamma)).add(beta) as tf.Tensor4D;
+        return relu ? y.relu() : y;
+      });
     }
     const [N, H, W] = x.shape;
     const S = this.opts.bnSplits ?? 1;
@@ -107,7 +111,7 @@ export class LayerOps {
     // The fused op keeps x and y for the backward pass instead of the ~12 input-sized tensors of
     // the same BN written with plain ops: a ResNet-18 SupCon step at batch 256 on the tensorflow
     // backend peaked at 22.8 GB RSS with plain ops, and BN was ~35% of a ConvNet step.
-    const out = batchNormTrain(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, { eps: BN_EPS, splits: S });
+    const out = batchNormTrain(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, { eps: BN_EPS, splits: S, relu });
     tf.tidy(() => {
       const m = out.mean.mean(0);
       const v = out.variance.mean(0).mul(n / (n - 1));

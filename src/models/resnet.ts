@@ -19,7 +19,7 @@ const LAYERS: Record<ResnetDepth, { block: 'basic' | 'bottleneck'; counts: numbe
 
 /** BasicBlock: relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), expansion 1. */
 function basicBlock(L: LayerOps, name: string, x: tf.Tensor4D, planes: number, stride: number): tf.Tensor4D {
-  let out = L.bn(`${name}.bn1`, L.conv(`${name}.conv1`, x, planes, 3, stride)).relu() as tf.Tensor4D;
+  let out = L.bn(`${name}.bn1`, L.conv(`${name}.conv1`, x, planes, 3, stride), true);
   out = L.bn(`${name}.bn2`, L.conv(`${name}.conv2`, out, planes, 3, 1));
   const shortcut =
     stride !== 1 || x.shape[3] !== planes ? L.bn(`${name}.downsample.1`, L.conv(`${name}.downsample.0`, x, planes, 1, stride, 0)) : x;
@@ -28,8 +28,8 @@ function basicBlock(L: LayerOps, name: string, x: tf.Tensor4D, planes: number, s
 
 /** Bottleneck: 1x1 (planes) -> 3x3 stride (planes) -> 1x1 (4*planes), expansion 4. */
 function bottleneck(L: LayerOps, name: string, x: tf.Tensor4D, planes: number, stride: number): tf.Tensor4D {
-  let out = L.bn(`${name}.bn1`, L.conv(`${name}.conv1`, x, planes, 1, 1, 0)).relu() as tf.Tensor4D;
-  out = L.bn(`${name}.bn2`, L.conv(`${name}.conv2`, out, planes, 3, stride)).relu() as tf.Tensor4D;
+  let out = L.bn(`${name}.bn1`, L.conv(`${name}.conv1`, x, planes, 1, 1, 0), true);
+  out = L.bn(`${name}.bn2`, L.conv(`${name}.conv2`, out, planes, 3, stride), true);
   out = L.bn(`${name}.bn3`, L.conv(`${name}.conv3`, out, planes * 4, 1, 1, 0));
   const shortcut =
     stride !== 1 || x.shape[3] !== planes * 4 ? L.bn(`${name}.downsample.1`, L.conv(`${name}.downsample.0`, x, planes * 4, 1, stride, 0)) : x;
@@ -44,9 +44,9 @@ export function resnetBackbone(depth: ResnetDepth, stem: 'cifar' | 'imagenet' = 
   return (L: LayerOps, x: tf.Tensor4D): tf.Tensor2D => {
     let h: tf.Tensor4D;
     if (stem === 'cifar') {
-      h = L.bn('bn1', L.conv('conv1', x, ch(64), 3, 1, 1)).relu() as tf.Tensor4D;
+      h = L.bn('bn1', L.conv('conv1', x, ch(64), 3, 1, 1), true);
     } else {
-      h = L.bn('bn1', L.conv('conv1', x, ch(64), 7, 2, 3)).relu() as tf.Tensor4D;
+      h = L.bn('bn1', L.conv('conv1', x, ch(64), 7, 2, 3), true);
       // PyTorch's MaxPool2d(3, 2, padding=1); h >= 0 after the ReLU, so zero padding equals -inf padding
       // (and works on the tensorflow backend, which takes only 'same'/'valid').
       h = tf.maxPool(tf.pad(h, [[0, 0], [1, 1], [1, 1], [0, 0]]), 3, 2, 'valid');
