@@ -88,7 +88,8 @@ export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
         if (kept.length === 0) throw new Error('batchNormTrain: gradient requested for a forward run with no gradient tape recording');
         const [xs, yKept, meanKept, rstdKept] = kept;
         const grads = tf.tidy(() => {
-          const d = (relu ? dy.mul(tf.step(yKept)) : dy).reshape(split);
+          // ReLU mask: y >= 0 here, so sign(y) = step(y), one native op where tfjs-node's Step runs six.
+          const d = (relu ? dy.mul(tf.sign(yKept)) : dy).reshape(split);
           const xhat = xs.sub(meanKept).mul(rstdKept);
           const dXhat = d.mul(xhat);
           const count = (N / S) * H * W;
