@@ -4,7 +4,7 @@
  * weighted kNN accuracy (the MoCo demo's monitor, k = 20, T 0.1) of its backbone features on the
  * held-out split (400 images) must rise by at least 10 points over the random-init network and
  * end at >= 4x chance. With CWB_TRAIN_SEED 1 (the default; wasm is deterministic) the smallest rise
- * was 30.5 points; over seeds 1-3 it was 12.5 (the random init itself scores 36-51%). Prints method, epochs, kNN before/after (backbone and projection), loss and wall time.
+ * was 32.8 points; over seeds 1-3 it was 13.3 (the random init itself scores 36-51%). Prints method, epochs, kNN before/after (backbone and projection), loss and wall time.
  *
  * Why this set: with the default `colour: 'class'` set each class has its own hue and a
  * random-init ConvNet already scores ~66% kNN on 8 classes, so training cannot show. Here the
