@@ -23,7 +23,7 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
-import { deferSyncReads, gpuIdle, releaseFreeBuffers, watchGpuErrors, type DeferredReads, type GpuErrors } from './webgpu-sync';
+import { gpuIdle, releaseFreeBuffers, watchGpuErrors, type GpuErrors } from './webgpu-sync';
 import type { Batch, EncoderConfig, Method, MethodConfig, OptimizerConfig } from '../src/types';
 
 type Arch = 'convnet' | 'resnet18';
@@ -147,9 +147,13 @@ function syntheticBatch(b: number, seed: number): Batch {
   }));
 }
 
-/** One training step; the webgpu backend reads its loss asynchronously (see webgpu-sync.ts). */
+/**
+ * One training step, resolved once its loss is read back with `await data()`: the read is queued
+ * behind the step's work, so on webgpu the step has then finished on the GPU too (and a GPU tensor
+ * cannot be read synchronously in Node anyway).
+ */
 interface Runner {
-  step: (batch: Batch) => number | Promise<number>;
+  step: (batch: Batch) => Promise<number>;
   dispose: () => void;
 }
 
@@ -164,7 +168,7 @@ function encoderStep(arch: Arch): Runner {
   const opt = createOptimizer({ ...OPTIMIZER, lr: 0.01 }, net.params);
   const tfNameToParam = new Map([...net.params].map(([n, v]) => [v.name, n]));
   return {
-    step: (batch) => {
+    step: async (batch) => {
       const { value, grads } = tf.variableGrads(
         () => net.project(net.forward(batch.views[0], { training: true })).square().mean() as tf.Scalar,
         [...net.params.values()],
@@ -173,10 +177,11 @@ function encoderStep(arch: Arch): Runner {
       for (const [k, g] of Object.entries(grads)) byName[tfNameToParam.get(k)!] = g;
       opt.step(byName, 0.01);
       tf.dispose(grads);
-      if (tf.getBackend() === 'webgpu') return value.data().then((d) => (value.dispose(), d[0]));
-      const loss = value.dataSync()[0];
-      value.dispose();
-      return loss;
+      try {
+        return (await value.data())[0];
+      } finally {
+        value.dispose();
+      }
     },
     dispose: () => net.dispose(),
   };
@@ -193,7 +198,7 @@ function methodStep(arch: Arch, name: Exclude<BenchMethod, 'encoder'>): Runner {
     { imageSize: [32, 32], channels: 3, numClasses: 10 },
     1,
   );
-  return { step: (batch) => method.trainStep(batch).loss, dispose: () => method.dispose() };
+  return { step: async (batch) => (await method.trainStepAsync(batch)).loss, dispose: () => method.dispose() };
 }
 
 interface Row {
@@ -217,35 +222,22 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-/**
- * One step, finished: on webgpu until the GPU has run all of it, with the loss read back
- * (the methods' synchronous read is deferred, see webgpu-sync.ts).
- */
-async function runStep(runner: Runner, batch: Batch, deferred: DeferredReads | undefined): Promise<number> {
-  let loss = await runner.step(batch);
-  if (deferred) {
-    const reads = await deferred.settle();
-    if (Number.isNaN(loss) && reads.length > 0) loss = reads[reads.length - 1][0];
-  }
-  return loss;
-}
-
 async function benchTfjs(arch: Arch, method: BenchMethod, b: number, opts: Options, profileOut: unknown[]): Promise<Row['tfjs']> {
   const runner = method === 'encoder' ? encoderStep(arch) : methodStep(arch, method);
   const batch = syntheticBatch(b, 7);
-  const deferred = tf.getBackend() === 'webgpu' ? deferSyncReads() : undefined;
+  const webgpu = tf.getBackend() === 'webgpu';
   try {
     // warm-up: builds XNNPACK operators (wasm) or compiles the shaders (webgpu), optimiser slots
-    for (let i = 0; i < opts.warmup; i++) await runStep(runner, batch, deferred);
+    for (let i = 0; i < opts.warmup; i++) await runner.step(batch);
     const tensors0 = tf.memory().numTensors;
     const times: number[] = [];
     const cpu: number[] = [];
     let loss = NaN;
     for (let i = 0; i < opts.steps; i++) {
-      if (deferred) await gpuIdle();
+      if (webgpu) await gpuIdle();
       const t0 = performance.now();
       const c0 = process.cpuUsage();
-      loss = await runStep(runner, batch, deferred);
+      loss = await runner.step(batch);
       times.push(performance.now() - t0);
       const c = process.cpuUsage(c0);
       cpu.push((c.user + c.system) / 1000);
@@ -253,7 +245,7 @@ async function benchTfjs(arch: Arch, method: BenchMethod, b: number, opts: Optio
     const mem = tf.memory();
     if (opts.profile && profileOut.length === 0) {
       const info = await tf.profile(async () => {
-        await runStep(runner, batch, deferred);
+        await runner.step(batch);
       });
       const byKernel = new Map<string, { ms: number; calls: number }>();
       for (const k of info.kernels) {
@@ -282,10 +274,9 @@ async function benchTfjs(arch: Arch, method: BenchMethod, b: number, opts: Optio
       leakedTensorsPerStep: (mem.numTensors - tensors0) / opts.steps,
     };
   } finally {
-    deferred?.restore();
     tf.dispose([...batch.views, batch.labels, batch.indices]);
     runner.dispose();
-    if (tf.getBackend() === 'webgpu') await releaseFreeBuffers().catch(() => 0);
+    if (webgpu) await releaseFreeBuffers().catch(() => 0);
   }
 }
 

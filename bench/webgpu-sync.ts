@@ -7,20 +7,14 @@
  *
  * dataSync() on a GPU tensor does not work in Node: tfjs-backend-webgpu reads synchronously
  * through an OffscreenCanvas, which Dawn for Node lacks (src/backend/init.ts replaces the
- * ReferenceError with an explanation). The methods' trainStep reads its loss with dataSync()
- * (src/methods/base.ts, optimise). `deferSyncReads()` lets the bench time them anyway: a
- * synchronous read of a GPU tensor starts an asynchronous copy of it, queued behind the work
- * that made it, and returns NaN at once; `settle()` waits for those copies, so it also waits
- * for the step's GPU work, and gives the values the step should have read.
- * Only for timing: code that branches on the values it reads would go wrong.
+ * ReferenceError with an explanation). The bench therefore reads each step's loss with
+ * `await data()` (Method.trainStepAsync): the read is queued behind the step's GPU work, so it
+ * also waits for all of it.
  */
 import * as tf from '@tensorflow/tfjs';
 
 interface WebGPUBackendLike {
   device: { queue: { onSubmittedWorkDone: () => Promise<void> } };
-  tensorMap: { get: (dataId: object) => { values?: unknown; dtype: string; shape: number[]; resource?: unknown } | undefined };
-  readSync: (dataId: object) => unknown;
-  getBufferData: (buffer: unknown) => Promise<ArrayBuffer>;
   ensureCommandEncoderReady: () => void;
   endComputePassEncoder: () => void;
   submitQueue: () => void;
@@ -38,45 +32,6 @@ export async function gpuIdle(): Promise<void> {
   b.endComputePassEncoder();
   b.submitQueue();
   await b.device.queue.onSubmittedWorkDone();
-}
-
-export interface DeferredReads {
-  /** Waits for the GPU and for every deferred read since the last settle; returns their values. */
-  settle(): Promise<Float32Array[]>;
-  /** Puts the backend's readSync back. */
-  restore(): void;
-}
-
-export function deferSyncReads(): DeferredReads {
-  const b = webgpuBackend();
-  const original = b.readSync;
-  let pending: Promise<Float32Array>[] = [];
-  b.readSync = (dataId: object) => {
-    const d = b.tensorMap.get(dataId);
-    if (!d || d.values != null || d.dtype === 'string' || d.dtype === 'complex64' || !d.resource) return original.call(b, dataId);
-    const n = d.shape.reduce((a, x) => a * x, 1);
-    // getBufferData records the copy before its first await, so the tensor may be disposed
-    // right after this returns: the copy is already queued behind the work that wrote it.
-    const dtype = d.dtype;
-    pending.push(
-      b.getBufferData(d.resource).then((buf) => {
-        const vals = dtype === 'int32' || dtype === 'bool' ? Float32Array.from(new Int32Array(buf, 0, n)) : new Float32Array(buf, 0, n);
-        return Float32Array.from(vals);
-      }),
-    );
-    return dtype === 'int32' || dtype === 'bool' ? new Int32Array(n) : new Float32Array(n).fill(NaN);
-  };
-  return {
-    async settle() {
-      await gpuIdle();
-      const p = pending;
-      pending = [];
-      return Promise.all(p);
-    },
-    restore() {
-      b.readSync = original;
-    },
-  };
 }
 
 export interface GpuErrors {

@@ -217,21 +217,9 @@ function checkClose(a: ArrayLike<number>, b: ArrayLike<number>, what: string): v
 /**
  * A tiny training self-test: conv2d (stride 2, same padding) + matMul, forward and backward,
  * compared with values computed in plain JavaScript. Catches backends that load but compute
- * nothing (e.g. a null WebGPU adapter) or lack a training kernel. Reads with dataSync(), so it
- * cannot run on webgpu in Node (see selfTestAsync).
- */
-export function selfTest(): void {
-  const cases = selfTestCases();
-  try {
-    for (const c of cases) checkClose(c.tensor.dataSync(), c.expected, c.what);
-  } finally {
-    tf.dispose(cases.map((c) => c.tensor));
-  }
-}
-
-/**
- * selfTest reading with `await data()`: the only way to read a GPU tensor on webgpu in Node, where
- * dataSync() needs an OffscreenCanvas that Dawn does not provide. initBackend uses this one.
+ * nothing (e.g. a null WebGPU adapter) or lack a training kernel. Reads with `await data()`, the
+ * only way to read a GPU tensor on webgpu in Node (dataSync() needs an OffscreenCanvas that Dawn
+ * does not provide).
  */
 export async function selfTestAsync(): Promise<void> {
   const cases = selfTestCases();
