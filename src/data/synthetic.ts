@@ -68,6 +68,7 @@ function inside(shape: (typeof SHAPES)[number], dx: number, dy: number, r: numbe
 export function generateSynthetic(opts: SyntheticOptions, split: Split): { images: Uint8Array; labels: Int32Array; n: number } {
   const { perClass, size, classes, channels } = opts;
   const colour = opts.colour ?? 'class';
+  const random = colour === 'random';
   if (colour !== 'class' && colour !== 'random') throw new Error(`synthetic.colour must be 'class' or 'random', got ${JSON.stringify(colour)}`);
   const maxClasses = colour === 'class' ? SHAPES.length * 4 : SHAPES.length * 2;
   if (!(classes >= 2 && classes <= maxClasses)) throw new Error(`synthetic.classes must be 2..${maxClasses} with colour '${colour}', got ${classes}`);
@@ -85,7 +86,6 @@ export function generateSynthetic(opts: SyntheticOptions, split: Split): { image
     const c = k % classes;
     labels[i] = c;
     const shape = SHAPES[c % SHAPES.length];
-    const random = colour === 'random';
     // 'class': hue spread over the classes sharing a shape, plus a small per-image shift.
     const baseHue = random ? rng.next() : (Math.floor(c / SHAPES.length) / colours + (c % SHAPES.length) * 0.13) % 1;
     const fg = hueToRgb((baseHue + (random ? 0 : rng.uniform(-0.03, 0.03)) + 1) % 1, rng.uniform(random ? 0.55 : 0.75, 1));

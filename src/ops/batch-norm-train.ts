@@ -58,6 +58,7 @@ export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
   if (!Number.isInteger(S) || S < 1 || N % S !== 0) throw new Error(`batchNormTrain: batch ${N} is not a multiple of splits ${S}`);
   if ((N / S) * H * W < 2) throw new Error(`batchNormTrain: needs more than 1 value per channel and split (x [${x.shape}], splits ${S})`);
   const split = [N / S, S, H * W, C];
+  const count = (N / S) * H * W; // values per channel and split
   let stats: [tf.Tensor2D, tf.Tensor2D] | undefined;
   // Is a gradient tape recording? (Then gradFunc runs once, later, and frees what it needs.)
   const recording = ((tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth ?? 0) > 0;
@@ -67,14 +68,12 @@ export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
     // every intermediate would live until the whole gradient computation ends.
     const [y, mean, rstd, meanSC, varSC] = tf.tidy(() => {
       const xs = xIn.reshape(split);
-      const count = (N / S) * H * W;
       const mean = channelSums(xs, H, W).div(count); // [1, S, 1, C]
       const centered = xs.sub(mean);
       const variance = channelSums(centered.square(), H, W).div(count); // biased, two-pass
       const r = tf.rsqrt(variance.add(eps));
       const affine = centered.mul(r.mul(g)).add(b).reshape([N, H, W, C]) as tf.Tensor4D;
-      const m = { mean, variance };
-      return [relu ? tf.relu(affine) : affine, m.mean, r, m.mean.reshape([S, C]), m.variance.reshape([S, C])];
+      return [relu ? tf.relu(affine) : affine, mean, r, mean.reshape([S, C]), variance.reshape([S, C])];
     });
     stats = [tf.keep(meanSC) as tf.Tensor2D, tf.keep(varSC) as tf.Tensor2D];
     // The backward pass needs x, y, mean and rstd. `save` would copy x and y (the engine clones
@@ -92,7 +91,6 @@ export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
           const d = (relu ? dy.mul(tf.sign(yKept)) : dy).reshape(split);
           const xhat = xs.sub(meanKept).mul(rstdKept);
           const dXhat = d.mul(xhat);
-          const count = (N / S) * H * W;
           const sumD = channelSums(d, H, W); // [1, S, 1, C]
           const sumDXhat = channelSums(dXhat, H, W);
           const dBeta = sumD.reshape([S, C]).sum(0);
