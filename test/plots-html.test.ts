@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import {
   plotlyFigureHtml, standaloneHtml, plotlyLibrarySource, lineFigure, ablationFigure, curvesFigure,
   scatterByClassFigure, tableHtml, toCsv, dataFrameHtml, tableText, showFigure, showTable, progressDisplay,
-  setDisplaySink, resetPlotlyLibrary, writeCsv, writeFigureHtml, type MimeBundle,
+  setDisplaySink, writeCsv, figureSvg, barFigure, writeFigureHtml, type MimeBundle,
 } from '../src/plots';
 import * as fs from 'fs';
 import { spawnSync } from 'child_process';
@@ -130,20 +130,22 @@ describe('plots: notebook display helpers', () => {
   after(() => setDisplaySink(undefined));
   beforeEach(() => {
     sent.length = 0;
-    resetPlotlyLibrary();
   });
 
-  it('showFigure sends the plotly JSON object, HTML and text; library only with the first figure', () => {
+  it('showFigure sends the plotly JSON object, a static SVG and text; no script, no plotly.js', () => {
     const fig = lineFigure([{ name: 'loss', x: [0, 1], y: [2, 1] }]);
     showFigure(fig);
     showFigure(fig);
     assert.equal(sent.length, 2);
     const b = sent[0].bundle;
+    assert.deepEqual(Object.keys(b).sort(), ['application/vnd.plotly.v1+json', 'image/svg+xml', 'text/plain']);
     const json = b['application/vnd.plotly.v1+json'] as { data: { y: number[] }[] };
     assert.equal(typeof json, 'object', 'JSON MIME carries an object, not a string');
     assert.deepEqual(json.data[0].y, [2, 1]);
-    assert.ok((b['text/html'] as string).includes('plotly.js v4.'));
-    assert.ok(!(sent[1].bundle['text/html'] as string).includes('plotly.js v4.'), 'second figure reuses window.Plotly');
+    const svg = b['image/svg+xml'] as string;
+    assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.ok(!svg.includes('<script') && !JSON.stringify(b).includes('plotly.js v'), 'no script and no library in the bundle');
+    assert.ok(JSON.stringify(b).length < 20_000, `bundle is small (${JSON.stringify(b).length} chars)`);
     assert.match(b['text/plain'] as string, /1 trace/);
   });
 
@@ -183,5 +185,47 @@ describe('plots: notebook display helpers', () => {
     assert.ok(html.includes('width:100.0%'), 'bar full at the end');
     assert.ok(!html.includes('imagesPerSec <svg'), 'throughput is text only');
     assert.match(sent[2].bundle['text/plain'] as string, /moco-k256 epoch 2\/2 step 4\/4.*knnAcc=0\.3000/);
+  });
+});
+
+describe('plots: static SVG of a figure', () => {
+  const paths = (svg: string) => (svg.match(/<path d="/g) ?? []).length;
+  const circles = (svg: string) => (svg.match(/<circle /g) ?? []).length;
+
+  it('draws every line trace and marker, with title, axis titles and legend', () => {
+    const svg = figureSvg(lineFigure([{ name: 'a', x: [1, 2, 3], y: [1, 4, 9] }, { name: 'b', x: [1, 2, 3], y: [2, 3, 4] }],
+      { title: 'K & m', x: { title: 'epoch' }, y: { title: 'kNN' } }));
+    assert.equal(paths(svg), 2);
+    assert.equal(circles(svg), 6 + 2, '3 markers per trace + 2 legend swatches');
+    for (const t of ['K &amp; m', '>epoch<', '>kNN<', '>a<', '>b<']) assert.ok(svg.includes(t), `missing ${t}`);
+  });
+
+  it('places points on a log axis by their logarithm (K = 32 ... 65536 spread out, not a stroke)', () => {
+    const fig = lineFigure([{ name: 'K', x: [32, 1024, 32768], y: [1, 2, 3] }], { x: { type: 'log' } });
+    const svg = figureSvg(fig, { width: 800, height: 400 });
+    const xs = [...svg.matchAll(/<circle cx="([\d.]+)"/g)].map((m) => Number(m[1])).slice(0, 3);
+    const d1 = xs[1] - xs[0];
+    const d2 = xs[2] - xs[1];
+    assert.ok(Math.abs(d1 - d2) < 1, `equal log steps are equal in pixels (${d1} vs ${d2})`);
+    assert.ok(xs[2] - xs[0] > 500, 'the points span the plot');
+    assert.ok(svg.includes('>1k<') || svg.includes('>1000<') || svg.includes('>10k<'), 'log tick labels');
+  });
+
+  it('stacked subplots, a right-hand axis, bars on categories and heatmaps', () => {
+    const curves = curvesFigure([{ name: 'r', history: [{ epoch: 1, loss: 3, knnAcc: 0.2 }, { epoch: 2, loss: 2, knnAcc: 0.3 }] }], ['loss', 'knnAcc']);
+    assert.equal(paths(figureSvg(curves)), 2, 'one line per subplot');
+    const ab = ablationFigure([{ value: 0.1, mean: 0.3 }, { value: 0.2, mean: 0.4 }], { paper: [{ value: 0.1, score: 60 }, { value: 0.2, score: 61 }] });
+    const abSvg = figureSvg(ab);
+    assert.equal(paths(abSvg), 2);
+    assert.ok(abSvg.includes('>60<') || abSvg.includes('>60.5<') || abSvg.includes('>61<'), 'right axis ticks in the paper units');
+    const bars = figureSvg(barFigure([{ name: 'MoCo', value: 0.5 }, { name: 'MoCHi', value: 0.6 }]));
+    assert.equal((bars.match(/<rect x=/g) ?? []).length, 2);
+    assert.ok(bars.includes('>MoCo<') && bars.includes('>MoCHi<'));
+    const heat = figureSvg({ data: [{ type: 'heatmap', z: [[1, 2], [3, 4]], x: ['a', 'b'], y: ['a', 'b'] }] });
+    assert.equal((heat.match(/<rect x=/g) ?? []).length, 4);
+  });
+
+  it('rejects a figure without traces, naming the field', () => {
+    assert.throws(() => figureSvg({} as never), /`data` array/);
   });
 });

@@ -2,13 +2,14 @@
  * Showing figures, tables and live progress in a tslab (TypeScript Jupyter) kernel.
  *
  * tslab's public `display.raw` sends one MIME type per message; a plotly figure is best sent as a
- * bundle (plotly JSON for JupyterLab's plotly renderer / VS Code, offline HTML+script for everything
- * else, plain text last), so we write through tslab's internal `lastWriteDisplayData` (the function
- * its own `display` calls) when it is there, and fall back to `tslab.display.html` otherwise.
+ * bundle (plotly JSON for JupyterLab's plotly renderer / VS Code, a static SVG for everything else,
+ * plain text last), so we write through tslab's internal `lastWriteDisplayData` (the function its
+ * own `display` calls) when it is there, and fall back to `tslab.display.html` otherwise.
  * Outside a kernel (scripts, tests) the text/plain part is printed. See ecosystem.md A1/A2.
  */
 import type { PlotlyFigure } from './figure';
-import { plotlyFigureHtml, escapeHtml } from './html';
+import { escapeHtml } from './html';
+import { figureSvg } from './svg';
 import { tableHtml, tableText, toRows, type DataFrameLike, type Row, type TableOptions } from './table';
 
 /** A Jupyter display_data payload: MIME type -> content (objects for JSON MIME types). */
@@ -72,7 +73,9 @@ export function displayBundle(bundle: MimeBundle, opts: { displayId?: string; up
     return 'bundle';
   }
   const tslab = tryRequire<TslabModule>('tslab');
-  if (tslab && typeof bundle['text/html'] === 'string') {
+  const html = typeof bundle['text/html'] === 'string' ? (bundle['text/html'] as string) : undefined;
+  const svg = typeof bundle['image/svg+xml'] === 'string' ? (bundle['image/svg+xml'] as string) : undefined;
+  if (tslab && (html !== undefined || svg !== undefined)) {
     try {
       // One tslab.newDisplay() per display id, so updates replace the output in place.
       let target = tslab.display;
@@ -80,7 +83,8 @@ export function displayBundle(bundle: MimeBundle, opts: { displayId?: string; up
         target = fallbackDisplays.get(opts.displayId) ?? tslab.newDisplay();
         fallbackDisplays.set(opts.displayId, target);
       }
-      target.html(bundle['text/html'] as string);
+      if (html !== undefined) target.html(html);
+      else target.raw('image/svg+xml', svg as string);
       return 'html';
     } catch {
       // "Not ready": not inside a kernel; fall through to text.
@@ -91,13 +95,6 @@ export function displayBundle(bundle: MimeBundle, opts: { displayId?: string; up
   return 'text';
 }
 
-let plotlyLibSent = false;
-
-/** Makes the next `showFigure` inline plotly.js again (e.g. after clearing the cell that carried it). */
-export function resetPlotlyLibrary(): void {
-  plotlyLibSent = false;
-}
-
 function figureSummary(fig: PlotlyFigure): string {
   const title = fig.layout?.title as { text?: string } | string | undefined;
   const t = typeof title === 'string' ? title : title?.text;
@@ -106,21 +103,26 @@ function figureSummary(fig: PlotlyFigure): string {
 }
 
 /**
- * Shows a plotly figure inline: the bundle {application/vnd.plotly.v1+json, text/html, text/plain}.
- * plotly.js is inlined in the HTML of the first figure of the kernel session only.
+ * The display bundle of a plotly figure: `application/vnd.plotly.v1+json` (drawn interactively by
+ * JupyterLab's plotly renderer, which the `plotly` Python package installs, and by VS Code; a
+ * mime renderer needs no notebook trust), a static `image/svg+xml` rendering (`figureSvg`, what
+ * code-host viewers and nbconvert exports show) and `text/plain`. No script and no plotly.js: a
+ * saved notebook stays small and nothing in it needs trust to draw.
  */
-export function showFigure(fig: PlotlyFigure, opts: { includeLib?: boolean } = {}): void {
-  const includeLib = opts.includeLib ?? !plotlyLibSent;
-  const html = plotlyFigureHtml(fig, { includeLib });
+export function figureBundle(fig: PlotlyFigure): MimeBundle {
   const json: Record<string, unknown> = { data: fig.data, layout: fig.layout ?? {} };
   if (fig.config) json.config = fig.config;
-  const route = displayBundle({
-    // JSON MIME types must carry an object (jupyterlab-plotly destructures it).
-    'application/vnd.plotly.v1+json': JSON.parse(JSON.stringify(json)),
-    'text/html': html,
+  return {
+    // JSON MIME types must carry an object (jupyterlab-plotly destructures it); non-finite numbers become null.
+    'application/vnd.plotly.v1+json': JSON.parse(JSON.stringify(json, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))),
+    'image/svg+xml': figureSvg(fig),
     'text/plain': figureSummary(fig),
-  });
-  if (includeLib && route !== 'text') plotlyLibSent = true;
+  };
+}
+
+/** Shows a plotly figure inline (see `figureBundle` for what is sent). */
+export function showFigure(fig: PlotlyFigure): void {
+  displayBundle(figureBundle(fig));
 }
 
 /** Shows a table (rows or a danfojs DataFrame) as HTML with a text fallback. */
