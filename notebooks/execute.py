@@ -1,4 +1,4 @@
-"""Injects parameters into a tslab notebook, executes it headless with nbclient, and writes the
+"""Injects parameters (if any are given) into a tslab notebook, executes it headless with nbclient, and writes the
 executed notebook even when a cell fails (so the failing output can be read).
 
 usage: execute.py IN.ipynb OUT.ipynb [--timeout S] [--cwd DIR] NAME=VALUE...
@@ -29,7 +29,11 @@ def main():
     args = ap.parse_intermixed_args()
 
     nb = nbformat.read(args.src, as_version=4)
-    inject(nb, parse_pairs(args.params), args.src)
+    # A committed notebook holds no injected cell; one left by an earlier run goes.
+    nb.cells = [c for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    nb.metadata.pop("papermill", None)
+    if args.params:
+        inject(nb, parse_pairs(args.params), args.src)
     cwd = args.cwd or os.path.dirname(os.path.abspath(args.src))
     client = NotebookClient(nb, timeout=args.timeout, kernel_name=args.kernel, startup_timeout=120,
                             resources={"metadata": {"path": cwd}}, record_timing=False)

@@ -13,12 +13,15 @@
 # Usage: notebooks/run.sh [NAME...]   (default: every notebooks/NN_*.ipynb)
 #        notebooks/run.sh --kernel-only   (build and register the tslab kernel, print its JUPYTER_PATH entry)
 #
+#   CWB_INJECT   1: pass BUDGET/BACKEND/DATA_DIR as a papermill-style cell tagged `injected-parameters`
+#                after the cell tagged `parameters`, instead of through the environment (default 0)
+#
 # Steps: build the package if src/ is newer than dist/, register the tslab kernel under
-# .cache/jupyter (never in the user's global kernels), inject the parameters as a cell tagged
-# `injected-parameters` after the cell tagged `parameters` (papermill convention; papermill itself
-# has no TypeScript translator), execute with nbclient (what `jupyter nbconvert --execute` runs;
-# notebooks/execute.py also saves the outputs of a failed run), fail on any error output, then
-# `jupyter trust` so the inlined plotly HTML renders when opened.
+# .cache/jupyter (never in the user's global kernels), execute with nbclient (what `jupyter
+# nbconvert --execute` runs; notebooks/execute.py also saves the outputs of a failed run), fail on
+# any error output. The parameters reach the notebook through the environment (its `parameters`
+# cell reads CWB_BUDGET, CWB_BACKEND, DATA_DIR, CWB_RESULTS_DIR), so an executed notebook holds no
+# injected cell and no machine path and reruns as it is wherever it is opened.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -64,13 +67,15 @@ for name in "${NAMES[@]}"; do
   src="notebooks/$name.ipynb"
   [ -f "$src" ] || { echo "run.sh: no notebook $src" >&2; exit 2; }
   dst="$OUT/$name.ipynb"
-  params=("BUDGET=\"$BUDGET\"" "BACKEND=\"$BACKEND\"")
-  [ -n "${DATA_DIR:-}" ] && params+=("DATA_DIR=\"$DATA_DIR\"")
+  params=()
+  if [ "${CWB_INJECT:-0}" = 1 ]; then
+    params=("BUDGET=\"$BUDGET\"" "BACKEND=\"$BACKEND\"")
+    [ -n "${DATA_DIR:-}" ] && params+=("DATA_DIR=\"$DATA_DIR\"")
+  fi
   echo "run.sh: executing $name (budget $BUDGET, backend $BACKEND) -> $dst" >&2
   start=$(date +%s)
   # The kernel's working folder is notebooks/ so that `import ... from '../dist'` resolves.
-  if "$PYTHON" notebooks/execute.py "$src" "$dst" --timeout "$TIMEOUT" --cwd "$ROOT/notebooks" "${params[@]}"; then
-    "$PYTHON" -m jupyter trust "$dst" >&2
+  if "$PYTHON" notebooks/execute.py "$src" "$dst" --timeout "$TIMEOUT" --cwd "$ROOT/notebooks" ${params[@]+"${params[@]}"}; then
     echo "run.sh: $name ok in $(( $(date +%s) - start ))s" >&2
   else
     echo "run.sh: $name FAILED after $(( $(date +%s) - start ))s (see the outputs in $dst)" >&2
