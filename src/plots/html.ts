@@ -86,7 +86,9 @@ export function plotlyFigureHtml(fig: PlotlyFigure, opts: { includeLib?: boolean
  */
 export function standaloneHtml(title: string, parts: string[]): string {
   const css =
-    'body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;max-width:1100px}' +
+    // The page fits a 1400 px window: wide tables scroll inside their own box.
+    'body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;max-width:1300px}' +
+    '.cwb-scroll{max-width:100%;overflow-x:auto}.cwb-plot{max-width:100%}' +
     'table.cwb-table{border-collapse:collapse;font-size:13px;margin:8px 0}' +
     'table.cwb-table th,table.cwb-table td{border:1px solid #ccc;padding:3px 8px;text-align:right}' +
     'table.cwb-table th{background:#f3f3f3}table.cwb-table td.cwb-text{text-align:left}';
