@@ -13,3 +13,9 @@ export * from './optim';
 export * from './eval';
 export * from './experiments';
 export * from './ops';
+/**
+ * The TF.js namespace this package computes with (the same module instance, so its tensors,
+ * backends and memory counters are the package's): `import { tf } from 'contrastive-workbench'`.
+ */
+import * as tf from '@tensorflow/tfjs';
+export { tf };

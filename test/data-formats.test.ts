@@ -261,6 +261,12 @@ describe('data formats', function () {
       const labels = Int32Array.from({ length: 40 }, (_, i) => i % 4);
       assert.deepStrictEqual(classBalancedSubset(labels, 4, 10, 5), classBalancedSubset(labels, 4, 10, 5));
       assert.notDeepStrictEqual(classBalancedSubset(labels, 4, 10, 5), classBalancedSubset(labels, 4, 10, 6));
+      // Not sorted by class: a folder dataset lists its images class by class.
+      const byClass = Int32Array.from({ length: 400 }, (_, i) => Math.floor(i / 100));
+      const sub = classBalancedSubset(byClass, 4, 40, 0);
+      assert.equal(new Set(sub).size, 40);
+      assert.equal(new Set(Array.from(sub.subarray(0, 8), (i) => byClass[i])).size > 1, true, 'the first 8 are not one class');
+      assert.notDeepStrictEqual(Array.from(sub), Array.from(sub).sort((a, b) => a - b), 'not in the dataset order');
     });
   });
 });

@@ -1,7 +1,9 @@
 /**
  * Seeded, class-balanced subsets: each class's indices are shuffled, then classes are taken in
  * turn (round robin) until n indices are chosen, so every class gets floor(n/C) or one more
- * (as long as it has that many images). The result is sorted, keeping the dataset's order.
+ * (as long as it has that many images). The chosen indices come back in a seeded random order, not
+ * sorted: image folders list the images class by class, so a sorted subset would be sorted by class
+ * (the first queries of a retrieval all airplanes, the first n of a kNN bank a few classes only).
  */
 import { Rng } from '../util/rng';
 
@@ -21,7 +23,8 @@ export function classBalancedSubset(labels: Int32Array, numClasses: number, n: n
       if (round < shuffled[c].length) chosen.push(shuffled[c][round]);
     }
   }
-  return Int32Array.from(chosen.sort((a, b) => a - b));
+  const order = rng.permutation(chosen.length);
+  return Int32Array.from(order, (j) => chosen[j]);
 }
 
 /** Copy the images and labels at `idx` out of NHWC arrays with `px` bytes per image. */

@@ -97,3 +97,56 @@ export function displayImage(png: Uint8Array): { mime: 'image/png'; data: Uint8A
   }
   return { ...pngBundle(png), displayed: false };
 }
+
+export interface ImageGridOptions {
+  /** Side of each cell in pixels (default: the image size, at least 64). */
+  cell?: number;
+  /** Border width in pixels (default 3); the border carries `borders[r][c]`. */
+  border?: number;
+  /** RGB border colour per cell (e.g. green for a neighbour of the query's class); default white. */
+  borders?: ([number, number, number] | undefined)[][];
+}
+
+/**
+ * PNG of a grid of images of `set`: `rows[r][c]` is the index of the image in row r, column c
+ * (rows may be ragged; missing cells stay white). Nearest-neighbour upscaling, one coloured border
+ * per cell; the grid is assembled with tensor ops and encoded by sharp.
+ */
+export async function imageGrid(set: ImageSet, rows: number[][], opts: ImageGridOptions = {}): Promise<Uint8Array> {
+  if (!Array.isArray(rows) || rows.length === 0 || rows.some((r) => !Array.isArray(r))) throw new Error('imageGrid: rows must be a non-empty array of index arrays');
+  const cols = Math.max(...rows.map((r) => r.length));
+  if (cols === 0) throw new Error('imageGrid: every row is empty');
+  rows.forEach((r, i) => r.forEach((j) => {
+    if (!(Number.isInteger(j) && j >= 0 && j < set.n)) throw new Error(`imageGrid: rows[${i}] holds index ${j}, outside 0..${set.n - 1}`);
+  }));
+  const [h, w] = set.info.imageSize;
+  const c = set.info.channels;
+  const px = h * w * c;
+  const cell = opts.cell ?? Math.max(64, h, w);
+  const b = opts.border ?? 3;
+  const side = cell + 2 * b;
+  const R = rows.length;
+  // Host gather of the selected images (a white image for a missing cell), then tensor ops.
+  const pixels = new Uint8Array(R * cols * px).fill(255);
+  const colours = new Float32Array(R * cols * 3).fill(255);
+  rows.forEach((r, i) => r.forEach((j, k) => {
+    pixels.set(set.images.subarray(j * px, (j + 1) * px), (i * cols + k) * px);
+    const col = opts.borders?.[i]?.[k];
+    if (col) colours.set(col, (i * cols + k) * 3);
+  }));
+  const grid = tf.tidy(() => {
+    let x = tf.tensor4d(pixels, [R * cols, h, w, c], 'int32').toFloat() as tf.Tensor4D;
+    if (c === 1) x = tf.tile(x, [1, 1, 1, 3]) as tf.Tensor4D;
+    const up = tf.image.resizeNearestNeighbor(x, [cell, cell]); // [n, cell, cell, 3]
+    const padded = tf.pad(up, [[0, 0], [b, b], [b, b], [0, 0]]);
+    const mask = tf.pad(tf.ones([R * cols, cell, cell, 1]), [[0, 0], [b, b], [b, b], [0, 0]]);
+    const frame = tf.tensor2d(colours, [R * cols, 3]).reshape([R * cols, 1, 1, 3]);
+    const cells = tf.add(tf.mul(padded, mask), tf.mul(frame, tf.sub(1, mask))); // [n, side, side, 3]
+    return cells.reshape([R, cols, side, side, 3]).transpose([0, 2, 1, 3, 4]).reshape([R * side, cols * side, 3]).round().clipByValue(0, 255).toInt();
+  });
+  const data = Uint8Array.from((await grid.data()) as Int32Array);
+  grid.dispose();
+  const sharp = require('sharp') as typeof import('sharp');
+  const png = await sharp(Buffer.from(data.buffer), { raw: { width: cols * side, height: R * side, channels: 3 } }).png().toBuffer();
+  return new Uint8Array(png.buffer, png.byteOffset, png.length);
+}

@@ -6,3 +6,4 @@ export * from './confusion';
 export * from './projection';
 export * from './features';
 export * from './probe';
+export * from './retrieval';

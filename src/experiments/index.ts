@@ -9,3 +9,4 @@ export * from './runner';
 export * from './sweep';
 export * from './ablations';
 export * from './report';
+export * from './explore';

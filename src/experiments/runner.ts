@@ -233,6 +233,18 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
           batchSize: evalBatch,
         });
         const rec: MetricsRecord = { type: 'eval', epoch, knnAcc: res.accuracy, knnK: res.k, knnT: res.T, seconds: (Date.now() - t0) / 1000 };
+        if (cfg.eval.alignUniform && !final) {
+          // Alignment and uniformity over training, on at most 512 test images per monitor pass
+          // (the final values use alignUniformLimit).
+          const pairs = await extractViewPairs(projFn, test, { preset: cfg.augmentation, limit: Math.min(cfg.eval.alignUniformLimit ?? 1000, 512), batchSize: evalBatch, seed: cfg.seed });
+          try {
+            rec.alignment = await alignment(pairs.x, pairs.y);
+            rec.uniformity = await uniformity(pairs.x);
+          } finally {
+            pairs.x.dispose();
+            pairs.y.dispose();
+          }
+        }
         if (final) {
           rec.final = true;
           if (cfg.eval.confusion) {

@@ -8,3 +8,4 @@ export * from './write';
 export * from './paper-numbers';
 export * from './runs';
 export * from './danfo';
+export * from './explore';
