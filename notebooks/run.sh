@@ -50,6 +50,12 @@ if [ ! -f "$KPREFIX/share/jupyter/kernels/tslab/kernel.json" ] || ! grep -q "$RO
   "$ROOT/node_modules/.bin/tslab" install --python="$PYTHON" --binary="$ROOT/node_modules/.bin/tslab" --prefix="$KPREFIX" >&2
 fi
 export JUPYTER_PATH="$KPREFIX/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
+# The package by name in the notebooks: tslab's compiler resolves modules the classic Node way
+# (node_modules folders, not package.json "exports"), so notebooks/node_modules/contrastive-workbench
+# links back to the repository root (git-ignored, made here).
+if [ ! -e notebooks/node_modules/contrastive-workbench ]; then
+  mkdir -p notebooks/node_modules && ln -s ../.. notebooks/node_modules/contrastive-workbench
+fi
 # `run.sh --kernel-only`: build + register the kernel, print the JUPYTER_PATH entry, run nothing.
 if [ "${1:-}" = "--kernel-only" ]; then echo "$KPREFIX/share/jupyter"; exit 0; fi
 export CWB_BUDGET="$BUDGET" CWB_BACKEND="$BACKEND"

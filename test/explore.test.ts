@@ -49,7 +49,7 @@ describe('explore: loadRun and the analysis toolkit on a finished smoke run', fu
     const before = tf.memory().numTensors;
     const q = await r.embed(test);
     const bank = await r.embed(train);
-    assert.deepEqual(q.shape, [test.n, r.config.method.params?.dim ?? q.shape[1]]);
+    assert.deepEqual(q.shape, [test.n, (r.config.method as { dim?: number }).dim]);
     const knn = await perClassKnn(bank, train.labels, q, test.labels, train.info.numClasses, { k: r.config.eval.knnK, T: r.config.eval.knnT });
     assert.ok(Math.abs(knn.accuracy - (r.summary!.knnAcc as number)) < 1e-6, `kNN from the loaded encoder ${knn.accuracy} = the run's ${r.summary!.knnAcc}`);
     assert.equal(knn.confusion.flat().reduce((a, b) => a + b, 0), test.n);

@@ -1,5 +1,5 @@
 /**
- * Executes the five tslab notebooks headless at the `smoke` budget (notebooks/run.sh: build if
+ * Executes the six tslab notebooks headless at the `smoke` budget (notebooks/run.sh: build if
  * needed, tslab kernel under .cache/jupyter, injected parameters, nbclient) and checks each
  * executed notebook: no error output, at least one interactive plotly figure and one table, the
  * budget taken from the environment (no injected cell), and the CSV/HTML files it writes under the results folder.
@@ -18,6 +18,7 @@ const NOTEBOOKS: [string, string][] = [
   ['02_mochi', 'mochi-smoke'],
   ['03_mixco_beta', 'mixco-smoke'],
   ['04_supcon_temperature', 'supcon-smoke'],
+  ['05_explore', 'explore-smoke'],
 ];
 
 interface Output {
@@ -39,7 +40,7 @@ interface Notebook {
 
 const join = (x: string | string[] | undefined) => (Array.isArray(x) ? x.join('') : x ?? '');
 
-describe('notebooks: all five execute headless at the smoke budget', function () {
+describe('notebooks: all six execute headless at the smoke budget', function () {
   this.timeout(30 * 60_000);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cwb-notebooks-'));
   const outDir = path.join(work, 'executed');
@@ -58,7 +59,7 @@ describe('notebooks: all five execute headless at the smoke budget', function ()
     status = r.status;
     log = `${r.stdout}\n${r.stderr}`;
     // eslint-disable-next-line no-console
-    console.log(`      notebooks/run.sh (smoke, 5 notebooks): exit ${r.status} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    console.log(`      notebooks/run.sh (smoke, 6 notebooks): exit ${r.status} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   });
 
   after(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -101,4 +102,22 @@ describe('notebooks: all five execute headless at the smoke budget', function ()
       assert.ok(page.includes('Plotly.newPlot') && page.includes('plotly.js v4.'), `${name}: the HTML page does not carry plotly and a figure`);
     });
   }
+  it('a papermill-style injected cell overrides the environment (BUDGET="smoke" injected over CWB_BUDGET=quick)', function () {
+    const k = spawnSync('bash', [path.join(ROOT, 'notebooks', 'run.sh'), '--kernel-only'], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(k.status, 0, k.stderr);
+    const python = process.env.PYTHON ?? (fs.existsSync(path.join(ROOT, '.cache', 'nbenv', 'bin', 'python')) ? path.join(ROOT, '.cache', 'nbenv', 'bin', 'python') : 'python3');
+    const out = path.join(work, 'injected', '05_explore.ipynb');
+    const r = spawnSync(python, [path.join(ROOT, 'notebooks', 'execute.py'), path.join(ROOT, 'notebooks', '05_explore.ipynb'), out, '--timeout', '600',
+      '--cwd', path.join(ROOT, 'notebooks'), 'BUDGET="smoke"', 'BACKEND="wasm"'], {
+      cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, JUPYTER_PATH: k.stdout.trim().split('\n').pop(), CWB_BUDGET: 'quick', CWB_BACKEND: 'wasm', CWB_RESULTS_DIR: resultsDir },
+    });
+    assert.equal(r.status, 0, r.stderr.slice(-2000));
+    const nb = JSON.parse(fs.readFileSync(out, 'utf8')) as Notebook;
+    const tags = nb.cells.map((c) => (c.metadata.tags ?? []).join(','));
+    assert.equal(tags.indexOf('injected-parameters'), tags.indexOf('parameters') + 1, 'the injected cell follows the parameters cell');
+    assert.equal(nb.metadata.papermill?.parameters?.BUDGET, 'smoke');
+    const first = nb.cells.flatMap((c) => c.outputs ?? []).find((o) => o.data && o.data['text/plain'] && join(o.data['text/html'] as string[]).includes('<table'));
+    assert.match(join(first!.data!['text/plain'] as string[]), /\bsmoke\b/, 'the injected budget won over CWB_BUDGET=quick');
+  });
 });
