@@ -1,11 +1,17 @@
 /**
  * Browser check of the notebooks (issue 6): Debian's chromium driven by playwright-core.
  *
- *  1. JupyterLab (pinned in requirements.txt) on 127.0.0.1 with the project's tslab kernel; open a
- *     copy of 00_quickstart.ipynb, run all cells at the smoke budget, and check that the plotly
- *     figures drew (their SVG holds data traces) and that the tables show.
+ *  0. JupyterLab (pinned in requirements.txt) on 127.0.0.1 with a fresh Jupyter data folder (no
+ *     notebook is trusted there, as in a fresh clone); open a copy of every committed notebook
+ *     without running it and check that every plotly figure of its saved outputs drew (the
+ *     `application/vnd.plotly.v1+json` renderer of the plotly package needs no trust).
+ *  1. With the project's tslab kernel, open a copy of 00_quickstart.ipynb, run all cells at the
+ *     smoke budget (parameters from the environment), and check that the figures drew data traces
+ *     and that the tables show.
  *  2. Export the executed notebook with `jupyter nbconvert --to html`, open the page with the
- *     network off, and check that every figure drew.
+ *     network off, and check that every figure shows as its static SVG.
+ *  3. Open the quickstart's standalone HTML page (plotly.js inlined) and the report.html of the
+ *     same results offline: every figure drew, and the report fits a 1400 px window.
  * Screenshots go to results/browser-check/. Usage: npx tsx scripts/browser-check.ts
  * Env: CHROMIUM (default /usr/bin/chromium), PYTHON (with requirements.txt), CWB_BROWSER_TIMEOUT_S.
  * Exit 0 on success, 1 on a failed check, 2 when chromium or JupyterLab is missing.
@@ -21,8 +27,12 @@ import * as path from 'path';
 const ROOT = path.join(__dirname, '..');
 
 export interface BrowserCheckResult {
+  /** Per committed notebook opened untrusted: plotly outputs saved in the file, and how many drew. */
+  committed: { notebook: string; saved: number; figures: number; figuresWithTraces: number }[];
   lab: { figures: number; figuresWithTraces: number; traces: number; tables: number; seconds: number };
   exported: { figures: number; figuresWithTraces: number; blockedRequests: string[]; file: string };
+  standalone: { figures: number; figuresWithTraces: number; file: string };
+  report: { figures: number; figuresWithTraces: number; scrollWidth: number; file: string };
   screenshots: string[];
 }
 
@@ -73,12 +83,31 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>
   }
 }
 
-/** Counts plotly figures and the data traces their SVG holds (run inside the page). */
-const COUNT_FIGURES = `(() => {
-  const divs = [...document.querySelectorAll('.cwb-plot')];
-  const traces = divs.map((d) => d.querySelectorAll('svg.main-svg .scatterlayer .trace, svg.main-svg .barlayer .trace').length);
+/** Data traces inside a plotly graph div (scatter, bar and heatmap layers). */
+const TRACES = `'svg.main-svg .scatterlayer .trace, svg.main-svg .barlayer .trace, svg.main-svg .heatmaplayer .hm'`;
+
+/** Counts plotly figures (divs of `selector`) and the data traces they drew (run inside the page). */
+const countFigures = (selector: string) => `(() => {
+  const divs = [...document.querySelectorAll(${JSON.stringify(selector)})];
+  const traces = divs.map((d) => d.querySelectorAll(${TRACES}).length);
   return { figures: divs.length, figuresWithTraces: traces.filter((n) => n > 0).length, traces: traces.reduce((a, b) => a + b, 0) };
 })()`;
+/** Figures drawn in JupyterLab by the plotly mime renderer. */
+const COUNT_LAB_FIGURES = countFigures('.jp-OutputArea-output .js-plotly-plot');
+/** Figures of the standalone pages (plotlyFigureHtml divs). */
+const COUNT_FIGURES = countFigures('.cwb-plot');
+/** Static SVG figures of an nbconvert export: an <svg> output with drawn marks. */
+const COUNT_SVG_FIGURES = `(() => {
+  const svgs = [...document.querySelectorAll('.jp-RenderedSVG svg, .output_svg svg')];
+  const drawn = svgs.filter((s) => s.querySelectorAll('path, circle, rect').length > 1);
+  return { figures: svgs.length, figuresWithTraces: drawn.length };
+})()`;
+
+/** Plotly figure outputs saved in a notebook file. */
+function savedFigures(file: string): number {
+  const nb = JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: { outputs?: { data?: Record<string, unknown> }[] }[] };
+  return nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.data && o.data['application/vnd.plotly.v1+json'] !== undefined).length;
+}
 
 export async function browserCheck(opts: { outDir?: string; timeoutS?: number; log?: (s: string) => void } = {}): Promise<BrowserCheckResult> {
   const log = opts.log ?? ((s: string) => console.log(`[browser-check] ${s}`));
@@ -97,23 +126,33 @@ export async function browserCheck(opts: { outDir?: string; timeoutS?: number; l
   const jupyterPath = k.stdout.trim().split('\n').pop() as string;
 
   // A copy of the quickstart next to the original (the kernel's folder must be notebooks/ so that
-  // '../dist' resolves), with the smoke parameters injected; removed at the end.
+  // the package resolves); the smoke parameters come from the environment; removed at the end.
   const nbName = `_browser_check_${process.pid}_00_quickstart.ipynb`;
   const nbFile = path.join(ROOT, 'notebooks', nbName);
   const resultsDir = path.join(work, 'results');
-  const inj = spawnSync(python, [path.join(ROOT, 'notebooks', 'inject_params.py'), path.join(ROOT, 'notebooks', '00_quickstart.ipynb'), nbFile,
-    'BUDGET="smoke"', 'BACKEND="wasm"', `RESULTS_DIR=${JSON.stringify(resultsDir)}`], { encoding: 'utf8' });
-  if (inj.status !== 0) throw new Error(`inject_params.py failed: ${inj.stderr}`);
+  fs.copyFileSync(path.join(ROOT, 'notebooks', '00_quickstart.ipynb'), nbFile);
+  // Copies of the committed notebooks, opened untrusted and not run.
+  const committedNames = fs.readdirSync(path.join(ROOT, 'notebooks')).filter((f) => /^\d\d_.*\.ipynb$/.test(f)).sort();
+  const copies = committedNames.map((f) => {
+    const name = `_browser_check_${process.pid}_committed_${f}`;
+    fs.copyFileSync(path.join(ROOT, 'notebooks', f), path.join(ROOT, 'notebooks', name));
+    return { f, name };
+  });
 
   const port = await freePort();
   const token = crypto.randomBytes(16).toString('hex');
   const env = {
     ...process.env,
     JUPYTER_PATH: jupyterPath,
+    CWB_BUDGET: 'smoke',
+    CWB_BACKEND: 'wasm',
+    CWB_RESULTS_DIR: resultsDir,
     JUPYTER_RUNTIME_DIR: path.join(work, 'runtime'),
     JUPYTERLAB_SETTINGS_DIR: path.join(work, 'lab-settings'),
     JUPYTERLAB_WORKSPACES_DIR: path.join(work, 'lab-workspaces'),
     JUPYTER_CONFIG_DIR: path.join(work, 'config'),
+    // A fresh data folder holds a fresh notebook-signature database: nothing is trusted, as in a clone.
+    JUPYTER_DATA_DIR: path.join(work, 'data'),
   };
   let lab: ChildProcess | undefined;
   let labLog = '';
@@ -135,6 +174,33 @@ export async function browserCheck(opts: { outDir?: string; timeoutS?: number; l
       return httpOk(`${base}/api/status?token=${token}`);
     }, 120_000);
     log(`JupyterLab up on ${base}`);
+
+    // 0. The committed notebooks, untrusted, not run: every saved plotly figure must draw.
+    const committed: BrowserCheckResult['committed'] = [];
+    for (const { f, name } of copies) {
+      const p = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      await p.goto(`${base}/lab/tree/notebooks/${name}?token=${token}&reset`);
+      await p.waitForFunction('window.jupyterapp && document.querySelector(".jp-Notebook .jp-Cell")', undefined, { timeout: 120_000 });
+      const saved = savedFigures(path.join(ROOT, 'notebooks', name));
+      const trusted = await p.evaluate(`(() => { const w = window.jupyterapp.shell.currentWidget; return w.content.widgets.some((c) => c.model.type === 'code' && c.model.trusted); })()`);
+      if (trusted) throw new Error(`${f}: a cell is trusted in a fresh data folder; the check would not show an untrusted notebook`);
+      // Scroll through the notebook so that every output is attached and drawn.
+      await p.evaluate(`(async () => { const w = window.jupyterapp.shell.currentWidget; for (const c of w.content.widgets) { c.node.scrollIntoView(); await new Promise((r) => setTimeout(r, 60)); } })()`);
+      await p.waitForFunction(`(() => { const c = ${COUNT_LAB_FIGURES}; return c.figuresWithTraces >= ${saved}; })()`, undefined, { timeout: 60_000 }).catch(() => undefined);
+      const c = (await p.evaluate(COUNT_LAB_FIGURES)) as { figures: number; figuresWithTraces: number };
+      committed.push({ notebook: f, saved, figures: c.figures, figuresWithTraces: c.figuresWithTraces });
+      log(`${f} (untrusted, not run): ${c.figuresWithTraces} of ${saved} saved figures drew`);
+      if (saved > 0) {
+        await p.locator('.js-plotly-plot').first().scrollIntoViewIfNeeded().catch(() => undefined);
+        const shot = path.join(outDir, `untrusted-${f.replace(/\.ipynb$/, '')}.png`);
+        await p.screenshot({ path: shot });
+        screenshots.push(shot);
+      }
+      await p.evaluate(`window.jupyterapp.commands.execute('docmanager:close-all-files')`).catch(() => undefined);
+      await p.close();
+    }
+    const blank = committed.filter((c) => c.figuresWithTraces < c.saved);
+    if (blank.length) throw new Error(`untrusted committed notebooks with blank figures: ${blank.map((c) => `${c.notebook} ${c.figuresWithTraces}/${c.saved}`).join(', ')}`);
 
     // 1. Run all cells in JupyterLab.
     const t0 = Date.now();
@@ -168,15 +234,15 @@ export async function browserCheck(opts: { outDir?: string; timeoutS?: number; l
     })()`) as string[];
     if (stderrErrors.length) throw new Error(`a cell failed in JupyterLab:\n${stderrErrors.join('\n')}`);
     // Let plotly finish drawing, then look.
-    await page.waitForFunction(`(() => { const c = ${COUNT_FIGURES}; return c.figures > 0 && c.figuresWithTraces === c.figures; })()`, undefined, { timeout: 60_000 }).catch(() => undefined);
-    const labCounts = (await page.evaluate(COUNT_FIGURES)) as { figures: number; figuresWithTraces: number; traces: number };
+    await page.waitForFunction(`(() => { const c = ${COUNT_LAB_FIGURES}; return c.figures > 0 && c.figuresWithTraces === c.figures; })()`, undefined, { timeout: 60_000 }).catch(() => undefined);
+    const labCounts = (await page.evaluate(COUNT_LAB_FIGURES)) as { figures: number; figuresWithTraces: number; traces: number };
     const tables = (await page.evaluate(`document.querySelectorAll('.jp-OutputArea-output table.cwb-table tbody tr').length`)) as number;
     const seconds = (Date.now() - t0) / 1000;
     log(`JupyterLab: ${labCounts.figures} figures, ${labCounts.figuresWithTraces} drew data traces (${labCounts.traces} traces), ${tables} table rows, ${seconds.toFixed(0)} s`);
     const shotTop = path.join(outDir, 'lab-quickstart-top.png');
     await page.screenshot({ path: shotTop });
     screenshots.push(shotTop);
-    const firstPlot = page.locator('.cwb-plot').first();
+    const firstPlot = page.locator('.js-plotly-plot').first();
     if (await firstPlot.count()) {
       await firstPlot.scrollIntoViewIfNeeded();
       const shotPlot = path.join(outDir, 'lab-quickstart-figure.png');
@@ -208,21 +274,48 @@ export async function browserCheck(opts: { outDir?: string; timeoutS?: number; l
     });
     const exported = await ctx.newPage();
     await exported.goto(`file://${htmlFile}`, { waitUntil: 'load' });
-    await exported.waitForFunction(`(() => { const c = ${COUNT_FIGURES}; return c.figures > 0 && c.figuresWithTraces === c.figures; })()`, undefined, { timeout: 60_000 }).catch(() => undefined);
-    const expCounts = (await exported.evaluate(COUNT_FIGURES)) as { figures: number; figuresWithTraces: number };
+    await exported.waitForFunction(`(() => { const c = ${COUNT_SVG_FIGURES}; return c.figures > 0; })()`, undefined, { timeout: 60_000 }).catch(() => undefined);
+    const expCounts = (await exported.evaluate(COUNT_SVG_FIGURES)) as { figures: number; figuresWithTraces: number };
     const shotExport = path.join(outDir, 'export-quickstart-figure.png');
-    const expPlot = exported.locator('.cwb-plot').first();
+    const expPlot = exported.locator('.jp-RenderedSVG').first();
     if (await expPlot.count()) await expPlot.scrollIntoViewIfNeeded();
     await exported.screenshot({ path: shotExport });
     screenshots.push(shotExport);
-    await ctx.close();
-    log(`export (offline): ${expCounts.figuresWithTraces} of ${expCounts.figures} figures drew; blocked ${blocked.length} network request(s): ${[...new Set(blocked.map((u) => new URL(u).host))].join(', ')}`);
-    if (expCounts.figures === 0 || expCounts.figuresWithTraces !== expCounts.figures) {
-      throw new Error(`exported page: only ${expCounts.figuresWithTraces} of ${expCounts.figures} figures drew with the network off`);
+    log(`export (offline): ${expCounts.figuresWithTraces} of ${expCounts.figures} static figures drawn; blocked ${blocked.length} network request(s): ${[...new Set(blocked.map((u) => new URL(u).host))].join(', ')}`);
+    if (expCounts.figures < labCounts.figures || expCounts.figuresWithTraces !== expCounts.figures) {
+      throw new Error(`exported page: ${expCounts.figuresWithTraces} of ${expCounts.figures} static figures drew, JupyterLab had ${labCounts.figures}`);
     }
+
+    // 3. The standalone page the quickstart wrote (plotly.js inlined) and the report of the same results, offline.
+    const pageFile = path.join(resultsDir, 'quickstart-smoke', 'quickstart.html');
+    if (!fs.existsSync(pageFile)) throw new Error(`the quickstart did not write ${pageFile}`);
+    const sa = await ctx.newPage();
+    await sa.goto(`file://${pageFile}`, { waitUntil: 'load' });
+    await sa.waitForFunction(`(() => { const c = ${COUNT_FIGURES}; return c.figures > 0 && c.figuresWithTraces === c.figures; })()`, undefined, { timeout: 60_000 }).catch(() => undefined);
+    const saCounts = (await sa.evaluate(COUNT_FIGURES)) as { figures: number; figuresWithTraces: number };
+    log(`standalone page (offline): ${saCounts.figuresWithTraces} of ${saCounts.figures} figures drew`);
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { writeReport } = require('../src/experiments/report') as typeof import('../src/experiments/report');
+    const reportFile = writeReport(resultsDir).html;
+    const rp = await ctx.newPage();
+    await rp.goto(`file://${reportFile}`, { waitUntil: 'load' });
+    await rp.waitForFunction(`(() => { const c = ${COUNT_FIGURES}; return c.figures > 0 && c.figuresWithTraces === c.figures; })()`, undefined, { timeout: 60_000 }).catch(() => undefined);
+    const rpCounts = (await rp.evaluate(COUNT_FIGURES)) as { figures: number; figuresWithTraces: number };
+    const scrollWidth = (await rp.evaluate('document.documentElement.scrollWidth')) as number;
+    const shotReport = path.join(outDir, 'report-top.png');
+    await rp.screenshot({ path: shotReport });
+    screenshots.push(shotReport);
+    log(`report.html (offline, 1400 px window): ${rpCounts.figuresWithTraces} of ${rpCounts.figures} figures drew, page width ${scrollWidth} px`);
+    await ctx.close();
+    if (saCounts.figures === 0 || saCounts.figuresWithTraces !== saCounts.figures) throw new Error(`standalone page: ${saCounts.figuresWithTraces} of ${saCounts.figures} figures drew offline`);
+    if (rpCounts.figures === 0 || rpCounts.figuresWithTraces !== rpCounts.figures) throw new Error(`report.html: ${rpCounts.figuresWithTraces} of ${rpCounts.figures} figures drew offline`);
+    if (scrollWidth > 1400) throw new Error(`report.html is ${scrollWidth} px wide in a 1400 px window`);
     return {
+      committed,
       lab: { ...labCounts, tables, seconds },
       exported: { ...expCounts, blockedRequests: blocked, file: htmlFile },
+      standalone: { ...saCounts, file: pageFile },
+      report: { ...rpCounts, scrollWidth, file: reportFile },
       screenshots,
     };
   } catch (e) {
@@ -236,6 +329,10 @@ export async function browserCheck(opts: { outDir?: string; timeoutS?: number; l
       if (lab.exitCode === null) lab.kill('SIGKILL');
     }
     fs.rmSync(nbFile, { force: true });
+    for (const c of copies) {
+      fs.rmSync(path.join(ROOT, 'notebooks', c.name), { force: true });
+      fs.rmSync(path.join(ROOT, 'notebooks', '.ipynb_checkpoints', c.name.replace(/\.ipynb$/, '-checkpoint.ipynb')), { force: true });
+    }
     fs.rmSync(path.join(ROOT, 'notebooks', '.ipynb_checkpoints', nbName.replace(/\.ipynb$/, '-checkpoint.ipynb')), { force: true });
     fs.rmSync(work, { recursive: true, force: true });
   }

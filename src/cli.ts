@@ -14,6 +14,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, type ParseArgsConfig } from 'util';
 import { readJson } from './util/fsx';
+import { didYouMean } from './util/suggest';
 import { ABLATIONS, BUDGETS } from './experiments/names';
 // The library (TF.js, models, data) is loaded by the commands that need it, so that --help and
 // usage errors answer at once.
@@ -59,6 +60,7 @@ backend named by --backend or $CWB_BACKEND cannot be loaded.
 
 ${GLOBAL_HELP}`,
   train: `Usage: cwb train --config run.json [--set path=value ...] [--force] [--max-epochs n]
+       cwb train --template <method> [--budget b]
 
 Train one run described by a RunConfig JSON file. Results go to
 <results-dir>/<experiment>/<run-id>/ (config.json, metrics.jsonl, checkpoint/, summary.json).
@@ -69,6 +71,9 @@ Started again, the run resumes from its last checkpoint; a complete run is not r
   --force             delete the run's folder and start over
   --max-epochs <n>    train at most n epochs in this call (the run stays resumable)
   --print-config      print the validated config and exit
+  --template <method> print a starter config for moco, mochi, mixco, simclr, supcon or ce
+                      (the ablation's config at --budget, default quick) and exit:
+                      cwb train --template mochi > my-run.json; cwb train --config my-run.json
 
 ${GLOBAL_HELP}`,
   sweep: `Usage: cwb sweep <ablation> [--budget b] [--index i] [--list] [--slurm]
@@ -124,6 +129,8 @@ const COMMAND_OPTIONS: Record<string, ParseArgsConfig['options']> = {
     force: { type: 'boolean' },
     'max-epochs': { type: 'string' },
     'print-config': { type: 'boolean' },
+    template: { type: 'string' },
+    budget: { type: 'string' },
   },
   sweep: {
     budget: { type: 'string' },
@@ -183,9 +190,35 @@ async function cmdInfo(v: Values): Promise<void> {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
+/** Method names `cwb train --template` knows, with the ablation whose config it starts from. */
+const TEMPLATE_METHODS = ['moco', 'mochi', 'mixco', 'simclr', 'supcon', 'ce'] as const;
+
+/**
+ * A starter RunConfig for `method` at a budget: the base config of the ablation that trains it,
+ * with that sweep point's method settings (MoCHi's N, s, s'; MixCo's beta; SupCon's T...).
+ */
+export function templateConfig(method: string, budget: string): RunConfig {
+  if (!(TEMPLATE_METHODS as readonly string[]).includes(method)) {
+    throw new UsageError(`--template: unknown method '${method}'${didYouMean(method, TEMPLATE_METHODS)}; methods: ${TEMPLATE_METHODS.join(', ')}`);
+  }
+  const { ablation, applyOverrides, validateConfig } = lib();
+  for (const name of ABLATIONS) {
+    const ab = ablation(name, budget);
+    const point = ab.base.method.name === method ? undefined : ab.points.find((p) => (p.overrides.method as { name?: string } | undefined)?.name === method);
+    if (ab.base.method.name !== method && !point) continue;
+    const { name: _n, ...overrides } = point?.overrides ?? {};
+    return validateConfig({ ...applyOverrides(ab.base, overrides), experiment: `my-${method}`, name: `my-${method}`, params: {} });
+  }
+  throw new UsageError(`--template: no ablation trains '${method}' at budget ${budget}`);
+}
+
 async function cmdTrain(v: Values): Promise<void> {
+  if (v.template !== undefined) {
+    process.stdout.write(JSON.stringify(templateConfig(v.template as string, budgetOf(v)), null, 2) + '\n');
+    return;
+  }
   const file = v.config as string | undefined;
-  if (!file) throw new UsageError('train needs --config <file.json>');
+  if (!file) throw new UsageError('train needs --config <file.json> (or --template <method> for a starter config)');
   const { applyOverrides, validateConfig, run } = lib();
   let cfg = readJson<RunConfig>(file);
   const sets = (v.set as string[] | undefined) ?? [];
@@ -245,7 +278,7 @@ export function slurmScript(ab: Ablation, opts: { time?: string; partition?: str
 async function cmdSweep(v: Values, positionals: string[]): Promise<void> {
   const name = positionals[0];
   if (!name) throw new UsageError(`sweep needs an ablation name: ${ABLATIONS.join(', ')}`);
-  if (!(ABLATIONS as readonly string[]).includes(name)) throw new UsageError(`unknown ablation '${name}'; choose one of ${ABLATIONS.join(', ')}`);
+  if (!(ABLATIONS as readonly string[]).includes(name)) throw new UsageError(`unknown ablation '${name}'${didYouMean(name, ABLATIONS)}; choose one of ${ABLATIONS.join(', ')}`);
   const ab = lib().ablation(name, budgetOf(v));
   const c = common(v);
   if (v.slurm) {
@@ -267,10 +300,12 @@ async function sweepAblation(ab: Ablation, opts: ReturnType<typeof common> & { i
   const { sweep, writeExperimentCsv, writeReport } = lib();
   const t0 = Date.now();
   if (!opts.quiet) process.stderr.write(`[cwb] ${ab.name} (${ab.budget}): ${ab.description}; ${ab.points.length} runs\n`);
+  const eta = lib().sweepEta();
   const res = await sweep(ab.base, ab.points, {
     ...opts,
     onPoint: (p, total) => {
-      if (!opts.quiet) process.stderr.write(`[cwb] point ${p.index + 1}/${total}: ${p.runId} ${JSON.stringify(p.params)}\n`);
+      const line = eta.start(p.index, total);
+      if (!opts.quiet) process.stderr.write(`[cwb] point ${p.index + 1}/${total}: ${p.runId} ${JSON.stringify(p.params)}\n[cwb] ${line}\n`);
     },
   });
   const exp = ab.base.experiment;
@@ -322,12 +357,18 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw new UsageError(`expected a command first (${Object.keys(COMMAND_OPTIONS).join(', ')}), got '${argv[0]}'`);
   }
-  if (!(command in COMMAND_OPTIONS)) throw new UsageError(`unknown command '${command}'; commands: ${Object.keys(COMMAND_OPTIONS).join(', ')}`);
+  if (!(command in COMMAND_OPTIONS)) {
+    throw new UsageError(`unknown command '${command}'${didYouMean(command, Object.keys(COMMAND_OPTIONS))}; commands: ${Object.keys(COMMAND_OPTIONS).join(', ')}`);
+  }
   let parsed;
+  const options = { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[command] };
   try {
-    parsed = parseArgs({ args: argv.slice(1), options: { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[command] }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv.slice(1), options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`${command}: ${(e as Error).message}`);
+    const msg = (e as Error).message;
+    const bad = /Unknown option '--([^']+)'/.exec(msg);
+    const hint = bad ? didYouMean(bad[1], Object.keys(options), '--') : '';
+    throw new UsageError(`${command}: ${hint ? msg.replace(/\. To specify a positional argument.*$/s, '') + hint : msg}`);
   }
   const v = parsed.values as Values;
   if (v.help) {

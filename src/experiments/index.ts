@@ -10,3 +10,4 @@ export * from './sweep';
 export * from './ablations';
 export * from './report';
 export * from './explore';
+export * from './sweep-eta';

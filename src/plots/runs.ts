@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { GroupRow, RunRecord } from '../experiments';
+import { sweepEta } from '../experiments/sweep-eta';
 import { readJson } from '../util/fsx';
 import { curvesFigure, scatterByClassFigure, PALETTE, type PlotlyFigure, type Series } from './figure';
 import { progressDisplay, showHtml, type ProgressDisplay, type ProgressInfo } from './notebook';
@@ -31,6 +32,7 @@ export function sweepProgressDisplay(opts: { minIntervalMs?: number } = {}): Swe
   let events = 0;
   let title = '';
   let pointId = '';
+  const eta = sweepEta();
   const close = () => {
     if (current) current.finish(events ? 'done' : 'already complete on disk (skipped)');
     else if (title) showHtml(`<div style="font-family:monospace;font-size:12px">${escapeHtml(title)} ${escapeHtml(pointId)}: already complete on disk (skipped)</div>`, `${title} ${pointId}: already complete on disk (skipped)`);
@@ -41,7 +43,8 @@ export function sweepProgressDisplay(opts: { minIntervalMs?: number } = {}): Swe
     onPoint: (p, total) => {
       close();
       events = 0;
-      title = `point ${p.index + 1}/${total}`;
+      const line = eta.start(p.index, total);
+      title = `point ${p.index + 1}/${total}${eta.perPoint !== undefined ? ` (${line.slice(line.indexOf(', ') + 2)})` : ''}`;
       pointId = p.runId;
     },
     onProgress: (e) => {
