@@ -84,7 +84,7 @@ describe('experiments: report.html at a glance', () => {
     const body = page.slice(page.indexOf('<body>'));
     assert.ok(body.indexOf('<h2>Summary</h2>') < body.indexOf('<h2 id="mochi-quick">'), 'summary at the top');
     assert.match(body, /moco-queue-quick<\/a>: K sweep: best MoCo K=2048 \(linearAcc 34\.0%\)/);
-    assert.match(body, /one seed, so gaps/);
+    assert.match(body, /one seed, so no run-to-run spread is measured/);
     assert.ok(!body.includes(root), 'no machine path in the page');
     assert.match(page, /max-width:1300px/);
     const tables = body.match(/<table/g)?.length ?? 0;

@@ -326,7 +326,7 @@ export function sweepSummary(experiment: string, groups: GroupRow[]): string {
   const seedText = seeds.length === 1 ? `${seeds[0]} seed${seeds[0] > 1 ? 's' : ''} per point` : `${seeds.join('-')} seeds per point`;
   if (sorted.length === 1) return `${experiment}: ${groupLabel(best.params, vary)} ${metric} ${pct(best[metric])} (${seedText}).`;
   const gap = 100 * ((best[metric] as number) - (worst[metric] as number));
-  const noise = seeds[0] < 2 ? '; one seed, so gaps of a point or two are within run-to-run noise' : '';
+  const noise = seeds[0] < 2 ? '; one seed, so no run-to-run spread is measured' : '';
   return `${experiment}: best ${groupLabel(best.params, vary)} (${metric} ${pct(best[metric])}), worst ${groupLabel(worst.params, vary)} (${pct(worst[metric])}), a spread of ${gap.toFixed(1)} points over ${usable.length} points (${seedText}${noise}).`;
 }
 
