@@ -223,6 +223,9 @@ describe('plots: static SVG of a figure', () => {
     assert.ok(bars.includes('>MoCo<') && bars.includes('>MoCHi<'));
     const heat = figureSvg({ data: [{ type: 'heatmap', z: [[1, 2], [3, 4]], x: ['a', 'b'], y: ['a', 'b'] }] });
     assert.equal((heat.match(/<rect x=/g) ?? []).length, 4);
+    const rowY = (svg: string) => [...svg.matchAll(/<rect x="[\d.]+" y="([\d.]+)"/g)].map((m) => Number(m[1]));
+    const down = figureSvg({ data: [{ type: 'heatmap', z: [[1, 2], [3, 4]], x: ['a', 'b'], y: ['a', 'b'] }], layout: { yaxis: { autorange: 'reversed' } } });
+    assert.ok(rowY(heat)[0] > rowY(heat)[2] && rowY(down)[0] < rowY(down)[2], 'autorange reversed puts the first row on top');
   });
 
   it('rejects a figure without traces, naming the field', () => {

@@ -19,6 +19,7 @@ interface Axis {
   side: 'left' | 'right' | 'bottom';
   overlaying?: string;
   anchor?: string;
+  reversed: boolean;
   range?: [number, number];
   categories: string[];
   min: number;
@@ -141,6 +142,7 @@ export function figureSvg(fig: PlotlyFigure, opts: { width?: number; height?: nu
       side: id[0] === 'x' ? 'bottom' : spec.side === 'right' ? 'right' : 'left',
       overlaying: typeof spec.overlaying === 'string' ? spec.overlaying : undefined,
       anchor: typeof spec.anchor === 'string' ? spec.anchor : undefined,
+      reversed: spec.autorange === 'reversed',
       range: Array.isArray(spec.range) && spec.range.length === 2 && spec.range.every((v) => typeof v === 'number') ? (spec.range as [number, number]) : undefined,
       categories: [],
       min: Infinity,
@@ -212,6 +214,7 @@ export function figureSvg(fig: PlotlyFigure, opts: { width?: number; height?: nu
       a.p0 = m.t + (1 - dom[0]) * ph; // bottom
       a.p1 = m.t + (1 - dom[1]) * ph; // top
     }
+    if (a.reversed) [a.p0, a.p1] = [a.p1, a.p0];
     if (a.type !== 'category') {
       if (a.range) {
         [a.min, a.max] = a.type === 'log' ? [Math.pow(10, a.range[0]), Math.pow(10, a.range[1])] : a.range;
@@ -265,12 +268,12 @@ export function figureSvg(fig: PlotlyFigure, opts: { width?: number; height?: nu
     else if (a.type === 'log') ticks = logTicks(Math.log10(a.min), Math.log10(a.max)).map((v) => ({ v, label: fmtTick(v) }));
     else ticks = niceTicks(a.min, a.max, isX ? Math.max(3, Math.round((a.p1 - a.p0) / 90)) : Math.max(2, Math.round(Math.abs(a.p0 - a.p1) / 50))).map((v) => ({ v, label: fmtTick(v) }));
     if (isX) {
-      const y = cross.p0;
+      const y = Math.max(cross.p0, cross.p1); // the bottom of the plot, also on a reversed y axis
       out.push(`<line x1="${f(a.p0)}" y1="${f(y)}" x2="${f(a.p1)}" y2="${f(y)}" stroke="#444"/>`);
       for (const t of ticks) {
         const x = scale(a, t.v);
         if (x === undefined) continue;
-        if (a.type !== 'category') out.push(`<line x1="${f(x)}" y1="${f(cross.p1)}" x2="${f(x)}" y2="${f(y)}" stroke="#eee"/>`);
+        if (a.type !== 'category') out.push(`<line x1="${f(x)}" y1="${f(Math.min(cross.p0, cross.p1))}" x2="${f(x)}" y2="${f(y)}" stroke="#eee"/>`);
         out.push(`<line x1="${f(x)}" y1="${f(y)}" x2="${f(x)}" y2="${f(y + 4)}" stroke="#444"/>`);
         out.push(rotate && a.type === 'category'
           ? `<text x="${f(x)}" y="${f(y + 14)}" text-anchor="end" transform="rotate(-35 ${f(x)} ${f(y + 14)})">${esc(t.label)}</text>`
@@ -279,7 +282,7 @@ export function figureSvg(fig: PlotlyFigure, opts: { width?: number; height?: nu
       if (a.title) out.push(`<text x="${f((a.p0 + a.p1) / 2)}" y="${f(y + (rotate ? 14 + Math.min(120, xCats * 5) : 34))}" text-anchor="middle" font-size="13">${esc(a.title)}</text>`);
     } else {
       const right = a.side === 'right';
-      const xBase = right ? m.l + pw : cross.p0;
+      const xBase = right ? m.l + pw : Math.min(cross.p0, cross.p1);
       out.push(`<line x1="${f(xBase)}" y1="${f(a.p0)}" x2="${f(xBase)}" y2="${f(a.p1)}" stroke="#444"/>`);
       for (const t of ticks) {
         const y = scale(a, t.v);
