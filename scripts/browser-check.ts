@@ -13,7 +13,8 @@
  *  3. Open the quickstart's standalone HTML page (plotly.js inlined) and the report.html of the
  *     same results offline: every figure drew, and the report fits a 1400 px window.
  * Screenshots go to results/browser-check/. Usage: npx tsx scripts/browser-check.ts
- * Env: CHROMIUM (default /usr/bin/chromium), PYTHON (with requirements.txt), CWB_BROWSER_TIMEOUT_S.
+ * Env: CHROMIUM (default /usr/bin/chromium), PYTHON (with requirements.txt), CWB_BROWSER_TIMEOUT_S,
+ * CWB_BROWSER_NOTEBOOKS (comma-separated names: open only these committed notebooks in step 0).
  * Exit 0 on success, 1 on a failed check, 2 when chromium or JupyterLab is missing.
  */
 import { spawn, spawnSync, type ChildProcess } from 'child_process';
@@ -93,14 +94,18 @@ const countFigures = (selector: string) => `(() => {
   return { figures: divs.length, figuresWithTraces: traces.filter((n) => n > 0).length, traces: traces.reduce((a, b) => a + b, 0) };
 })()`;
 /** Figures drawn in JupyterLab by the plotly mime renderer. */
-const COUNT_LAB_FIGURES = countFigures('.jp-OutputArea-output .js-plotly-plot');
+const COUNT_LAB_FIGURES = countFigures('.jp-OutputArea-output.js-plotly-plot, .jp-OutputArea-output .js-plotly-plot');
 /** Figures of the standalone pages (plotlyFigureHtml divs). */
 const COUNT_FIGURES = countFigures('.cwb-plot');
-/** Static SVG figures of an nbconvert export: an <svg> output with drawn marks. */
+/** Static SVG figures of an nbconvert export: an SVG output (inline, or an <img> of it) that drew. */
 const COUNT_SVG_FIGURES = `(() => {
-  const svgs = [...document.querySelectorAll('.jp-RenderedSVG svg, .output_svg svg')];
-  const drawn = svgs.filter((s) => s.querySelectorAll('path, circle, rect').length > 1);
-  return { figures: svgs.length, figuresWithTraces: drawn.length };
+  const outs = [...document.querySelectorAll('.jp-RenderedSVG, .output_svg')];
+  const drawn = outs.filter((o) => {
+    const img = o.querySelector('img');
+    const svg = o.querySelector('svg');
+    return (img && img.complete && img.naturalWidth >= 200) || (svg && svg.querySelectorAll('path, circle, rect').length > 1);
+  });
+  return { figures: outs.length, figuresWithTraces: drawn.length };
 })()`;
 
 /** Plotly figure outputs saved in a notebook file. */
@@ -109,7 +114,7 @@ function savedFigures(file: string): number {
   return nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.data && o.data['application/vnd.plotly.v1+json'] !== undefined).length;
 }
 
-export async function browserCheck(opts: { outDir?: string; timeoutS?: number; log?: (s: string) => void } = {}): Promise<BrowserCheckResult> {
+export async function browserCheck(opts: { outDir?: string; timeoutS?: number; log?: (s: string) => void; notebooks?: string[] } = {}): Promise<BrowserCheckResult> {
   const log = opts.log ?? ((s: string) => console.log(`[browser-check] ${s}`));
   const chromium = findChromium();
   if (!chromium) throw Object.assign(new Error('chromium not found (apt-get install -y chromium, or set CHROMIUM)'), { code: 'NO_CHROMIUM' });
@@ -132,7 +137,8 @@ export async function browserCheck(opts: { outDir?: string; timeoutS?: number; l
   const resultsDir = path.join(work, 'results');
   fs.copyFileSync(path.join(ROOT, 'notebooks', '00_quickstart.ipynb'), nbFile);
   // Copies of the committed notebooks, opened untrusted and not run.
-  const committedNames = fs.readdirSync(path.join(ROOT, 'notebooks')).filter((f) => /^\d\d_.*\.ipynb$/.test(f)).sort();
+  const only = opts.notebooks ?? (process.env.CWB_BROWSER_NOTEBOOKS ? process.env.CWB_BROWSER_NOTEBOOKS.split(',') : undefined);
+  const committedNames = fs.readdirSync(path.join(ROOT, 'notebooks')).filter((f) => /^\d\d_.*\.ipynb$/.test(f) && (!only || only.includes(f.replace(/\.ipynb$/, '')))).sort();
   const copies = committedNames.map((f) => {
     const name = `_browser_check_${process.pid}_committed_${f}`;
     fs.copyFileSync(path.join(ROOT, 'notebooks', f), path.join(ROOT, 'notebooks', name));
@@ -154,6 +160,10 @@ export async function browserCheck(opts: { outDir?: string; timeoutS?: number; l
     // A fresh data folder holds a fresh notebook-signature database: nothing is trusted, as in a clone.
     JUPYTER_DATA_DIR: path.join(work, 'data'),
   };
+  // Every cell in the DOM (no windowing), so that all of a notebook's figures can be counted at once.
+  const trackerSettings = path.join(env.JUPYTERLAB_SETTINGS_DIR, '@jupyterlab', 'notebook-extension', 'tracker.jupyterlab-settings');
+  fs.mkdirSync(path.dirname(trackerSettings), { recursive: true });
+  fs.writeFileSync(trackerSettings, JSON.stringify({ windowingMode: 'none' }));
   let lab: ChildProcess | undefined;
   let labLog = '';
   const screenshots: string[] = [];
@@ -182,8 +192,8 @@ export async function browserCheck(opts: { outDir?: string; timeoutS?: number; l
       await p.goto(`${base}/lab/tree/notebooks/${name}?token=${token}&reset`);
       await p.waitForFunction('window.jupyterapp && document.querySelector(".jp-Notebook .jp-Cell")', undefined, { timeout: 120_000 });
       const saved = savedFigures(path.join(ROOT, 'notebooks', name));
-      const trusted = await p.evaluate(`(() => { const w = window.jupyterapp.shell.currentWidget; return w.content.widgets.some((c) => c.model.type === 'code' && c.model.trusted); })()`);
-      if (trusted) throw new Error(`${f}: a cell is trusted in a fresh data folder; the check would not show an untrusted notebook`);
+      const trusted = await p.evaluate(`(() => { const w = window.jupyterapp.shell.currentWidget; return w.content.widgets.some((c) => c.model.type === 'code' && c.model.outputs.length > 0 && c.model.trusted); })()`);
+      if (trusted) throw new Error(`${f}: a cell with outputs is trusted in a fresh data folder; the check would not show an untrusted notebook`);
       // Scroll through the notebook so that every output is attached and drawn.
       await p.evaluate(`(async () => { const w = window.jupyterapp.shell.currentWidget; for (const c of w.content.widgets) { c.node.scrollIntoView(); await new Promise((r) => setTimeout(r, 60)); } })()`);
       await p.waitForFunction(`(() => { const c = ${COUNT_LAB_FIGURES}; return c.figuresWithTraces >= ${saved}; })()`, undefined, { timeout: 60_000 }).catch(() => undefined);

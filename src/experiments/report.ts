@@ -258,7 +258,7 @@ export function accuracyFigure(
     );
     return fig;
   }
-  const labels = usable.map((g) => groupLabel(g.params, varying));
+  const labels = usable.map((g) => (Object.keys(g.params).length ? groupLabel(g.params, varying) : g.group));
   return barFigure(
     usable.map((g, i) => ({ name: labels[i], value: g[metric] as number, error: errOf(g) })),
     { title, y: { title: metric } },
@@ -324,10 +324,11 @@ export function sweepSummary(experiment: string, groups: GroupRow[]): string {
   const best = sorted[0];
   const worst = sorted[sorted.length - 1];
   const seedText = seeds.length === 1 ? `${seeds[0]} seed${seeds[0] > 1 ? 's' : ''} per point` : `${seeds.join('-')} seeds per point`;
-  if (sorted.length === 1) return `${experiment}: ${groupLabel(best.params, vary)} ${metric} ${pct(best[metric])} (${seedText}).`;
+  const name = (g: GroupRow) => (Object.keys(g.params).length ? groupLabel(g.params, vary) : g.group);
+  if (sorted.length === 1) return `${experiment}: ${name(best)} ${metric} ${pct(best[metric])} (${seedText}).`;
   const gap = 100 * ((best[metric] as number) - (worst[metric] as number));
   const noise = seeds[0] < 2 ? '; one seed, so no run-to-run spread is measured' : '';
-  return `${experiment}: best ${groupLabel(best.params, vary)} (${metric} ${pct(best[metric])}), worst ${groupLabel(worst.params, vary)} (${pct(worst[metric])}), a spread of ${gap.toFixed(1)} points over ${usable.length} points (${seedText}${noise}).`;
+  return `${experiment}: best ${name(best)} (${metric} ${pct(best[metric])}), worst ${name(worst)} (${pct(worst[metric])}), a spread of ${gap.toFixed(1)} points over ${usable.length} points (${seedText}${noise}).`;
 }
 
 /** Write `<results>/<experiment>/results.csv` (one row per run on disk); returns the path and rows. */
@@ -368,7 +369,7 @@ export function experimentSection(exp: string, records: RunRecord[], csvFile: st
     parts.push(
       scrollTable(
         groups.map((g) => {
-          const out: Record<string, unknown> = { group: groupLabel(g.params, vary), seeds: g.seeds };
+          const out: Record<string, unknown> = { group: Object.keys(g.params).length ? groupLabel(g.params, vary) : g.group, seeds: g.seeds };
           for (const k of METRIC_COLUMNS) {
             if (g[k] === null) continue;
             out[k] = g[k];
