@@ -1,7 +1,7 @@
 """The bench's PyTorch twins of src/models: the small ConvNet (src/models/convnet.ts) and
 ResNet-18 with the CIFAR stem (src/models/resnet.ts, torchvision BasicBlock), plus the heads
 (src/models/heads.ts). NCHW here; same layers, widths, BN (eps 1e-5, momentum 0.1) and init.
-`bn_splits` > 1 uses the MoCo CIFAR demo's SplitBatchNorm in every BN layer."""
+`bn_splits` > 1 uses split BN (SplitBatchNorm) in every BN layer."""
 from functools import partial
 
 import torch
@@ -9,28 +9,28 @@ from torch import nn
 
 
 class SplitBatchNorm(nn.BatchNorm2d):
-    """The MoCo CIFAR-10 demo's SplitBatchNorm (colab/moco_cifar10_demo.ipynb), verbatim in
-    behaviour: in training, statistics per sub-batch (input.view(-1, C * S, H, W) puts sample n in
-    split n % S) and the running statistics are the mean of the splits' updates."""
+    """BatchNorm with training statistics per split, as src/ops/batch-norm-train.ts: sample n is in
+    split n mod S (the MoCo CIFAR-10 demo's split BN, which stands in for per-GPU BN on one device).
+    Viewing [N, C, H, W] as [N / S, S * C, H, W] puts split j in channel block j, so one batch_norm
+    call normalises every split on its own. The running averages move by the mean of the splits'
+    batch statistics; evaluation is plain BN on them."""
 
     def __init__(self, num_features: int, num_splits: int, **kw):
         super().__init__(num_features, **kw)
         self.num_splits = num_splits
 
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        N, C, H, W = input.shape
-        if self.training or not self.track_running_stats:
-            running_mean_split = self.running_mean.repeat(self.num_splits)
-            running_var_split = self.running_var.repeat(self.num_splits)
-            outcome = nn.functional.batch_norm(
-                input.view(-1, C * self.num_splits, H, W), running_mean_split, running_var_split,
-                self.weight.repeat(self.num_splits), self.bias.repeat(self.num_splits),
-                True, self.momentum, self.eps).view(N, C, H, W)
-            self.running_mean.data.copy_(running_mean_split.view(self.num_splits, C).mean(dim=0))
-            self.running_var.data.copy_(running_var_split.view(self.num_splits, C).mean(dim=0))
-            return outcome
-        return nn.functional.batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
-                                        False, self.momentum, self.eps)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return super().forward(x)
+        n, c, h, w = x.shape
+        s = self.num_splits
+        mean_s, var_s = self.running_mean.repeat(s), self.running_var.repeat(s)  # [S * C], updated in place
+        y = nn.functional.batch_norm(x.reshape(n // s, s * c, h, w), mean_s, var_s, self.weight.repeat(s),
+                                     self.bias.repeat(s), True, self.momentum, self.eps)
+        with torch.no_grad():
+            self.running_mean.copy_(mean_s.reshape(s, c).mean(0))
+            self.running_var.copy_(var_s.reshape(s, c).mean(0))
+        return y.reshape(n, c, h, w)
 
 
 def norm_layer(bn_splits: int = 1):
