@@ -250,6 +250,7 @@ export function validateConfig(cfg: unknown): RunConfig {
     trainSubset: optional(posInt),
     testSubset: optional(posInt),
     resize: optional(posInt),
+    channels: optional((p, v) => (v === 1 || v === 3 ? undefined : `${p} must be 1 or 3, got ${show(v)}`)),
     synthetic: optional((p, v) => (typeof v === 'object' && v !== null ? undefined : `${p} must be an object, got ${show(v)}`)),
     seed: optional(int),
   }, errors);
@@ -262,6 +263,9 @@ export function validateConfig(cfg: unknown): RunConfig {
       channels: optional((p, v) => (v === 1 || v === 3 ? undefined : `${p} must be 1 or 3, got ${show(v)}`)),
       colour: optional(oneOf(['class', 'random'])),
     }, errors);
+  }
+  if (ds && ds.channels !== undefined && !['folder', 'cifar10', 'cifar100'].includes(ds.name as string)) {
+    errors.push(`dataset.channels applies to class-folder datasets (folder, or CIFAR stored as class folders), not ${show(ds.name)}`);
   }
   if (ds && ds.name === 'folder' && ds.path === undefined) errors.push(`dataset.path is required when dataset.name is "folder"`);
   checkObject('encoder', c.encoder, { arch: oneOf(ARCHS), stem: optional(oneOf(['cifar', 'imagenet'])), width: optional(positive) }, errors);
