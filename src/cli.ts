@@ -67,7 +67,7 @@ Started again, the run resumes from its last checkpoint; a complete run is not r
 
   --config <file>     the RunConfig JSON (required)
   --set <path=value>  override a field, e.g. --set method.K=1024 --set epochs=5 (value parsed as JSON)
-  --force             delete the run's folder and start over
+  --force             delete the run's folder and start over (refused while another process trains it)
   --max-epochs <n>    train at most n epochs in this call (the run stays resumable)
   --print-config      print the validated config and exit
 
