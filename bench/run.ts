@@ -198,7 +198,7 @@ function methodStep(arch: Arch, name: Exclude<BenchMethod, 'encoder'>): Runner {
     { imageSize: [32, 32], channels: 3, numClasses: 10 },
     1,
   );
-  return { step: async (batch) => (await method.trainStepAsync(batch)).loss, dispose: () => method.dispose() };
+  return { step: async (batch) => (await method.trainStep(batch)).loss, dispose: () => method.dispose() };
 }
 
 interface Row {

@@ -8,7 +8,7 @@
  * dataSync() on a GPU tensor does not work in Node: tfjs-backend-webgpu reads synchronously
  * through an OffscreenCanvas, which Dawn for Node lacks (src/backend/init.ts replaces the
  * ReferenceError with an explanation). The bench therefore reads each step's loss with
- * `await data()` (Method.trainStepAsync): the read is queued behind the step's GPU work, so it
+ * `await data()` (Method.trainStep): the read is queued behind the step's GPU work, so it
  * also waits for all of it.
  */
 import * as tf from '@tensorflow/tfjs';

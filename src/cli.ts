@@ -370,7 +370,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
+  const { relaunchWithFilteredStderr, shouldFilterNativeStderr } = require('./backend/native-stderr') as typeof import('./backend/native-stderr');
+  if (shouldFilterNativeStderr(process.argv.slice(2), process.env)) relaunchWithFilteredStderr().then((code) => process.exit(code));
+  else main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
       // An interrupted run has said where it resumes; exit as the signal would.

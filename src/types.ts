@@ -214,19 +214,16 @@ export interface MethodState {
 
 /**
  * What every method implements, so the runner and notebooks treat them alike.
- * trainStep does one optimiser step on one batch and disposes nothing of the batch.
+ * trainStep does one optimiser step on one batch, disposes nothing of the batch, and reads the
+ * loss and metrics back with `await data()` (the only read that works on every backend, webgpu in
+ * Node included).
  */
 export interface Method {
   readonly name: MethodName;
   readonly config: MethodConfig;
   /** Number of views each training batch must carry. */
   readonly viewsPerImage: number;
-  trainStep(batch: Batch): StepResult;
-  /**
-   * The same step with the loss and metrics read back asynchronously (the runner uses it). On
-   * webgpu in Node only this one works: a GPU tensor cannot be read synchronously there.
-   */
-  trainStepAsync(batch: Batch): Promise<StepResult>;
+  trainStep(batch: Batch): Promise<StepResult>;
   /** Called by the runner at the start of every epoch (0-based): warm-ups, momentum schedules. */
   setEpoch(epoch: number): void;
   setLearningRate(lr: number): void;

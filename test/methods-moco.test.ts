@@ -19,7 +19,7 @@ describe('methods: MoCo / MoCHi mechanics, checkpoint state', function () {
 
   const mocoBase = { K: 20, dim: 16, bnSplits: 2, mlp: true, T: 0.2, m: 0.99 };
 
-  it("MoCHi with s = s' = 0 trains exactly as MoCo (same seed, same batches)", () => {
+  it("MoCHi with s = s' = 0 trains exactly as MoCo (same seed, same batches)", async () => {
     const moco = createMethod({ method: defaultMethodConfig('moco', mocoBase), encoder: TINY_ENCODER, optimizer: SGD }, TINY_DATA, 7) as Moco;
     const mochi = createMethod(
       { method: defaultMethodConfig('mochi', { ...mocoBase, N: 5, s: 0, sPrime: 0, warmupEpochs: 0 }), encoder: TINY_ENCODER, optimizer: SGD },
@@ -28,8 +28,8 @@ describe('methods: MoCo / MoCHi mechanics, checkpoint state', function () {
     ) as Mochi;
     for (let i = 0; i < 3; i++) {
       const b = randomBatch(8, i);
-      const a = moco.trainStep(b).loss;
-      const c = mochi.trainStep(b).loss;
+      const a = (await moco.trainStep(b)).loss;
+      const c = (await mochi.trainStep(b)).loss;
       assert.equal(c, a, `step ${i}`);
       disposeBatch(b);
     }
@@ -39,16 +39,16 @@ describe('methods: MoCo / MoCHi mechanics, checkpoint state', function () {
     mochi.dispose();
   });
 
-  it('MoCHi during its warm-up epochs is MoCo; after it, it mixes', () => {
+  it('MoCHi during its warm-up epochs is MoCo; after it, it mixes', async () => {
     const cfg = defaultMethodConfig('mochi', { ...mocoBase, N: 5, s: 4, sPrime: 2, warmupEpochs: 1 });
     const moco = createMethod({ method: defaultMethodConfig('moco', mocoBase), encoder: TINY_ENCODER, optimizer: SGD }, TINY_DATA, 3);
     const mochi = createMethod({ method: cfg, encoder: TINY_ENCODER, optimizer: SGD }, TINY_DATA, 3) as Mochi;
     const b = randomBatch(8, 11);
     assert.equal(mochi.mixing, false);
-    assert.equal(mochi.trainStep(b).loss, moco.trainStep(b).loss);
+    assert.equal((await mochi.trainStep(b)).loss, (await moco.trainStep(b)).loss);
     mochi.setEpoch(1);
     assert.equal(mochi.mixing, true);
-    const r = mochi.trainStep(b);
+    const r = await mochi.trainStep(b);
     assert.ok('proxyAccSynth' in r.metrics && 'hardNegSim' in r.metrics, JSON.stringify(r.metrics));
     assert.ok(r.metrics.proxyAccSynth <= r.metrics.proxyAcc + 1e-9, 'more negatives cannot make the proxy task easier');
     disposeBatch(b);
@@ -57,20 +57,20 @@ describe('methods: MoCo / MoCHi mechanics, checkpoint state', function () {
   });
 
   for (const variant of ['moco', 'mochi'] as const) {
-    it(`${variant}: no gradient reaches the key encoder or the queue (EMA and enqueue only)`, () => {
+    it(`${variant}: no gradient reaches the key encoder or the queue (EMA and enqueue only)`, async () => {
       const cfg =
         variant === 'moco'
           ? defaultMethodConfig('moco', { ...mocoBase, bnSplits: 1 })
           : defaultMethodConfig('mochi', { ...mocoBase, bnSplits: 1, N: 6, s: 6, sPrime: 4, warmupEpochs: 0, classOracle: true });
       const m = createMethod({ method: cfg, encoder: TINY_ENCODER, optimizer: SGD }, TINY_DATA, 5) as Moco;
       const warm = randomBatch(8, 20);
-      m.trainStep(warm); // non-trivial optimiser state and queue
+      await m.trainStep(warm); // non-trivial optimiser state and queue
       const b = randomBatch(8, 21);
       const q0 = snapshot(m.net.params);
       const k0 = snapshot(m.keyNet.params);
       const queue0 = (m.queue.keys.arraySync() as number[][]).map((r) => r.slice());
       const ptr0 = m.queue.ptr;
-      m.trainStep(b);
+      await m.trainStep(b);
       for (const [n, v] of m.keyNet.params) {
         const got = v.dataSync();
         const kOld = k0.get(n)!;
@@ -100,42 +100,42 @@ describe('methods: MoCo / MoCHi mechanics, checkpoint state', function () {
     });
   }
 
-  it('symmetric MoCo enqueues 2B keys per step (wrapping around K = 20)', () => {
+  it('symmetric MoCo enqueues 2B keys per step (wrapping around K = 20)', async () => {
     const m = createMethod({ method: defaultMethodConfig('moco', { ...mocoBase, symmetric: true }), encoder: TINY_ENCODER, optimizer: SGD }, TINY_DATA, 1) as Moco;
     const b = randomBatch(8, 1);
-    m.trainStep(b);
+    await m.trainStep(b);
     assert.equal(m.queue.ptr, 16);
-    m.trainStep(b);
+    await m.trainStep(b);
     assert.equal(m.queue.ptr, 12);
     disposeBatch(b);
     m.dispose();
   });
 
-  it('rejects a batch that bnSplits does not divide and a batch with too few views, naming the field', () => {
+  it('rejects a batch that bnSplits does not divide and a batch with too few views, naming the field', async () => {
     const m = createMethod({ method: defaultMethodConfig('moco', { ...mocoBase, bnSplits: 3 }), encoder: TINY_ENCODER, optimizer: SGD }, TINY_DATA, 1);
     const b = randomBatch(8, 1);
-    assert.throws(() => m.trainStep(b), /batch size 8 is not a multiple of bnSplits 3/);
-    assert.throws(() => m.trainStep({ ...b, views: [b.views[0]] }), /batch has 1 views, the method needs 2/);
+    await assert.rejects(() => m.trainStep(b), /batch size 8 is not a multiple of bnSplits 3/);
+    await assert.rejects(() => m.trainStep({ ...b, views: [b.views[0]] }), /batch has 1 views, the method needs 2/);
     disposeBatch(b);
     m.dispose();
     assert.throws(() => defaultMethodConfig('moco', { Q: 3 } as never), /unknown field 'Q'/);
   });
 
   for (const { label, method } of tinyConfigs()) {
-    it(`${label}: getState/setState resumes bit-identically (params, buffers, key encoder, queue, optimiser, rng)`, () => {
+    it(`${label}: getState/setState resumes bit-identically (params, buffers, key encoder, queue, optimiser, rng)`, async () => {
       const a = createMethod({ method, encoder: TINY_ENCODER, optimizer: SGD }, TINY_DATA, 1);
       const b1 = randomBatch(8, 1);
       const b2 = randomBatch(8, 2);
-      a.trainStep(b1);
-      a.trainStep(b2);
+      await a.trainStep(b1);
+      await a.trainStep(b2);
       a.setEpoch(3);
       a.setLearningRate(0.02);
       const st = a.getState();
       const other: Method = createMethod({ method, encoder: TINY_ENCODER, optimizer: SGD }, TINY_DATA, 999);
       other.setState(st);
       tf.dispose(Object.values(st.tensors));
-      const ra = a.trainStep(b1);
-      const rb = other.trainStep(b1);
+      const ra = await a.trainStep(b1);
+      const rb = await other.trainStep(b1);
       assert.deepEqual(rb, ra);
       const names = Object.keys(a.getState().tensors);
       if (method.name === 'moco') {
@@ -155,7 +155,7 @@ describe('methods: MoCo trainStep is one SGD step on the MoCo loss (independent 
     await initBackend('wasm', { quiet: true });
   });
 
-  it('parameters after the first step equal theta - lr * (grad L + wd * theta) with L recomputed from a copy of the network', () => {
+  it('parameters after the first step equal theta - lr * (grad L + wd * theta) with L recomputed from a copy of the network', async () => {
     const T = 0.2;
     const lr = 0.5;
     const wd = 1e-3;
@@ -164,7 +164,7 @@ describe('methods: MoCo trainStep is one SGD step on the MoCo loss (independent 
     const b = randomBatch(8, 5);
     const copy = m.net.copy(true); // theta_0
     const queue0 = m.queue.keys.clone();
-    m.trainStep(b);
+    await m.trainStep(b);
     // Keys: the key encoder after its EMA update (training-mode BN over the whole batch is permutation invariant).
     const k = tf.tidy(() => l2Normalize(m.keyNet.project(m.keyNet.forward(b.views[1], { training: true }))));
     const names = [...copy.params.keys()];

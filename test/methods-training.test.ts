@@ -118,7 +118,7 @@ describe('methods: a few epochs on synthetic data raise kNN accuracy well above 
         let step = 0;
         for await (const b of loader.epoch(e)) {
           m.setLearningRate(learningRateAt({ name: 'cosine' }, c.lr, e, step, loader.stepsPerEpoch, c.epochs));
-          sum += m.trainStep(b).loss;
+          sum += (await m.trainStep(b)).loss;
           disposeBatch(b);
           step++;
         }

@@ -1,10 +1,19 @@
 /**
- * Backend selection. `initBackend('auto')` tries, fastest first: `tensorflow` (tfjs-node-gpu, then
- * tfjs-node), `webgpu` (only when Dawn finds an adapter), `wasm` (with this project's training
- * kernels), `cpu`; each candidate must load and pass a tiny self-test (a conv + matmul forward and
- * backward against known values). A backend asked for by name that cannot load is an error that
- * says why and how to install it.
+ * Backend selection. `initBackend('auto')` tries, fastest first: `tensorflow` on CUDA
+ * (tfjs-node-gpu), `webgpu` on a hardware GPU adapter, `tensorflow` on the CPU (tfjs-node), `wasm`
+ * (with this project's training kernels), `cpu`; each candidate must load and pass a tiny
+ * self-test (a conv + matmul forward and backward against known values). Auto never takes a
+ * software WebGPU adapter (llvmpipe/lavapipe, SwiftShader, a fallback adapter): that is a CPU, far
+ * slower than the CPU backends; asking for `webgpu` by name still allows one (CI tests the GPU code
+ * paths on lavapipe that way). A backend asked for by name that cannot load is an error that says
+ * why and how to install it.
+ *
+ * The WebGPU adapter is first probed in a child process, so that Dawn's and the Vulkan loader's
+ * messages (printed by native code) stay out of this process's output unless CWB_VERBOSE is set,
+ * and a machine without a usable GPU never loads Dawn at all. TensorFlow's own C++ logging is
+ * likewise held at warnings-and-above unless CWB_VERBOSE is set.
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
@@ -13,6 +22,21 @@ import { registerWasmTrainingKernels } from './wasm-kernels';
 export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
 export const BACKEND_ORDER: BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+
+interface Candidate {
+  backend: BackendName;
+  /** For 'tensorflow': which tfjs-node packages this step tries. */
+  tfPackages?: readonly TfjsNodePackage[];
+}
+
+/** Auto's order: a GPU first (CUDA, then a hardware WebGPU adapter), then the CPU backends, fastest first. */
+const AUTO_ORDER: Candidate[] = [
+  { backend: 'tensorflow', tfPackages: ['@tensorflow/tfjs-node-gpu'] },
+  { backend: 'webgpu' },
+  { backend: 'tensorflow', tfPackages: ['@tensorflow/tfjs-node'] },
+  { backend: 'wasm' },
+  { backend: 'cpu' },
+];
 
 export interface BackendReport {
   /** The backend now active. */
@@ -63,29 +87,119 @@ function describeError(e: unknown): string {
   return msg.split('\n')[0].slice(0, 300);
 }
 
+const TFJS_NODE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+type TfjsNodePackage = (typeof TFJS_NODE_PACKAGES)[number];
+
+const verbose = (): boolean => Boolean(process.env.CWB_VERBOSE) && process.env.CWB_VERBOSE !== '0';
+
+/** Loads tfjs-node(-gpu) and makes the tensorflow backend active; throws with the reason when it cannot. */
+async function activateTensorflow(pkg: TfjsNodePackage): Promise<string> {
+  // A package whose install script failed has no native binding, and requiring it would still
+  // register its kernels before failing (then the next package's registration warns about every
+  // kernel): look for the binding first.
+  const missing = missingNativeBinding(pkg);
+  if (missing) throw new Error(missing);
+  // libtensorflow logs its CPU-feature notice and absl's start-up warning at INFO level.
+  if (!verbose() && process.env.TF_CPP_MIN_LOG_LEVEL === undefined) process.env.TF_CPP_MIN_LOG_LEVEL = '2';
+  try {
+    require(pkg);
+  } catch (e) {
+    const m = describeError(e);
+    throw new Error(/Cannot find module/.test(m) ? 'not installed' : m);
+  }
+  if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but its backend failed to initialise`);
+  return pkg === '@tensorflow/tfjs-node-gpu' ? 'libtensorflow (CUDA)' : 'libtensorflow (CPU)';
+}
+
+/** What Dawn reports of the adapter it would use. */
+export interface AdapterInfo {
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}
+
+/** Why an adapter is a software (CPU) implementation, or '' for a hardware GPU. */
+export function softwareAdapterReason(info: AdapterInfo): string {
+  if (info.isFallbackAdapter) return 'it is a fallback adapter';
+  if ((info.architecture ?? '').toLowerCase() === 'software') return "its architecture is 'software'";
+  const text = [info.vendor, info.device, info.description].filter(Boolean).join(' ');
+  const m = /llvmpipe|lavapipe|swiftshader|softpipe|software rasterizer|microsoft basic render/i.exec(text);
+  return m ? `it is the ${m[0]} CPU renderer` : '';
+}
+
+export function describeAdapter(info: AdapterInfo): string {
+  return [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'WebGPU adapter';
+}
+
+/** Dawn options, ';'-separated (an option can hold commas), e.g. 'enable-dawn-features=disable_robustness;backend=vulkan'. */
+function dawnFlags(): string[] {
+  return (process.env.CWB_DAWN_FLAGS ?? '').split(';').map((f) => f.trim()).filter(Boolean);
+}
+
+/**
+ * Asks Dawn for an adapter in a child process and returns its description; the child's output
+ * (Dawn and the Vulkan loader write to the native stderr) is kept for the error message and shown
+ * only with CWB_VERBOSE. Throws when Dawn does not load or finds no adapter.
+ */
+export function probeWebgpuAdapter(): AdapterInfo {
+  let webgpuMain: string;
+  try {
+    webgpuMain = require.resolve('webgpu');
+  } catch (e) {
+    throw new Error(`the 'webgpu' package (Dawn for Node) is not installed: ${describeError(e)}`);
+  }
+  const script = `
+    const m = require(${JSON.stringify(webgpuMain)});
+    const gpu = m.create(JSON.parse(process.argv[1]));
+    gpu.requestAdapter({ powerPreference: 'high-performance' }).then((a) => {
+      const i = (a && a.info) || {};
+      const out = a ? { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description,
+        isFallbackAdapter: Boolean(a.isFallbackAdapter || i.isFallbackAdapter) } : null;
+      process.stdout.write('\\n@@adapter ' + JSON.stringify(out) + '\\n');
+      process.exit(0);
+    }, (e) => { process.stdout.write('\\n@@error ' + JSON.stringify(String(e && e.message || e)) + '\\n'); process.exit(0); });`;
+  const r = spawnSync(process.execPath, ['-e', script, JSON.stringify(dawnFlags())], { encoding: 'utf8', timeout: 60000 });
+  const out = r.stdout ?? '';
+  const noise = [(r.stderr ?? '').trim(), out.replace(/\n@@(adapter|error) .*/g, '').trim()].filter(Boolean).join('\n');
+  if (verbose() && noise) process.stderr.write(`[cwb] Dawn (webgpu probe):\n${noise}\n`);
+  const adapter = /@@adapter (.*)/.exec(out);
+  if (adapter) {
+    const info = JSON.parse(adapter[1]) as AdapterInfo | null;
+    if (info) return info;
+    const hint = noise.split('\n').find((l) => /driver|vkCreateInstance|libvulkan|GPU/i.test(l));
+    throw new Error(`no WebGPU adapter found (Dawn found no Vulkan/Metal/D3D12 GPU${hint ? `: ${hint.replace(/^Warning:\s*/, '').trim()}` : ''})`);
+  }
+  const err = /@@error (.*)/.exec(out);
+  if (err) throw new Error(`Dawn could not look for an adapter: ${JSON.parse(err[1])}`);
+  const why = r.error ? r.error.message : r.signal ? `it was killed by ${r.signal}` : `it exited with code ${r.status}`;
+  throw new Error(`the 'webgpu' package (Dawn for Node) did not load in a probe process (${why})${noise ? `: ${noise.split('\n')[0]}` : ''}`);
+}
+
 /** Loads a backend's package and makes it active; throws with the reason when it cannot. */
-async function activate(name: BackendName): Promise<string> {
+async function activate(name: BackendName, opts: { allowSoftware: boolean; tfPackages?: readonly TfjsNodePackage[] }): Promise<string> {
   switch (name) {
     case 'tensorflow': {
       const errors: string[] = [];
-      for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+      for (const pkg of opts.tfPackages ?? TFJS_NODE_PACKAGES) {
         try {
-          // A package whose install script failed has no native binding, and requiring it would still
-          // register its kernels before failing (then the next package's registration warns about every
-          // kernel): look for the binding first.
-          const missing = missingNativeBinding(pkg);
-          if (missing) throw new Error(missing);
-          require(pkg);
-          if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but its backend failed to initialise`);
-          return pkg === '@tensorflow/tfjs-node-gpu' ? 'libtensorflow (CUDA)' : 'libtensorflow (CPU)';
+          return await activateTensorflow(pkg);
         } catch (e) {
-          const m = describeError(e);
-          errors.push(`${pkg}: ${/Cannot find module/.test(m) ? 'not installed' : m}`);
+          errors.push(`${pkg}: ${describeError(e)}`);
         }
       }
       throw new Error(errors.join('; '));
     }
     case 'webgpu': {
+      const probed = probeWebgpuAdapter();
+      const software = softwareAdapterReason(probed);
+      if (software && !opts.allowSoftware) {
+        throw new Error(
+          `the only adapter is ${describeAdapter(probed)}, a software (CPU) renderer (${software}); auto never takes one ` +
+            `(ask for it with --backend webgpu / CWB_BACKEND=webgpu)`,
+        );
+      }
       let gpuModule: { create: (opts: string[]) => unknown; globals?: Record<string, unknown> };
       try {
         gpuModule = require('webgpu');
@@ -94,21 +208,15 @@ async function activate(name: BackendName): Promise<string> {
       }
       const g = globalThis as unknown as { navigator?: { gpu?: unknown } };
       if (gpuModule.globals) Object.assign(globalThis, gpuModule.globals);
-      // Dawn options, ';'-separated (an option can hold commas), e.g.
-      // CWB_DAWN_FLAGS='enable-dawn-features=disable_robustness;backend=vulkan'.
-      const dawnFlags = (process.env.CWB_DAWN_FLAGS ?? '').split(';').map((f) => f.trim()).filter(Boolean);
-      const gpu = gpuModule.create(dawnFlags) as { requestAdapter: (o?: unknown) => Promise<unknown> };
-      const adapter = (await gpu.requestAdapter({ powerPreference: 'high-performance' })) as
-        | { info?: Record<string, string> }
-        | null;
+      const gpu = gpuModule.create(dawnFlags()) as { requestAdapter: (o?: unknown) => Promise<unknown> };
+      const adapter = (await gpu.requestAdapter({ powerPreference: 'high-performance' })) as { info?: AdapterInfo } | null;
       if (!adapter) throw new Error('no WebGPU adapter found (Dawn found no Vulkan/Metal/D3D12 GPU)');
       if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true });
       (g.navigator as { gpu?: unknown }).gpu = gpu;
       require('@tensorflow/tfjs-backend-webgpu');
       if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs-backend-webgpu failed to initialise on the adapter');
       explainReadSyncInNode();
-      const info = adapter.info ?? {};
-      return [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'WebGPU adapter';
+      return describeAdapter(adapter.info ?? probed);
     }
     case 'wasm': {
       require('@tensorflow/tfjs-backend-wasm');
@@ -244,8 +352,9 @@ export interface InitOptions {
  * Returns (and logs) what was chosen, the device, and why faster backends were skipped.
  */
 export async function initBackend(choice?: BackendChoice | string, opts: InitOptions = {}): Promise<BackendReport> {
-  const fromEnv = choice === undefined && process.env.CWB_BACKEND;
-  const want = (choice ?? process.env.CWB_BACKEND ?? 'auto').toLowerCase();
+  const env = process.env.CWB_BACKEND || undefined;
+  const fromEnv = choice === undefined && env;
+  const want = (choice ?? env ?? 'auto').toLowerCase();
   const chosenBy = choice !== undefined ? 'argument' : fromEnv ? 'CWB_BACKEND' : 'auto';
   const quiet = opts.quiet ?? false;
   if (want !== 'auto' && !BACKEND_ORDER.includes(want as BackendName)) {
@@ -254,25 +363,26 @@ export async function initBackend(choice?: BackendChoice | string, opts: InitOpt
   if (current && (want === 'auto' || current.backend === want) && tf.getBackend() === current.backend) {
     return current;
   }
-  const candidates = want === 'auto' ? BACKEND_ORDER : [want as BackendName];
-  const skipped: BackendReport['skipped'] = [];
-  for (const name of candidates) {
+  const candidates: Candidate[] = want === 'auto' ? AUTO_ORDER : [{ backend: want as BackendName }];
+  const reasons = new Map<BackendName, string[]>();
+  for (const c of candidates) {
     try {
-      const device = await activate(name);
+      const device = await activate(c.backend, { allowSoftware: want !== 'auto', tfPackages: c.tfPackages });
       await selfTestAsync();
-      current = { backend: name, device, skipped, chosenBy };
-      log(`backend: ${name} (${device}), chosen by ${chosenBy}`, quiet);
+      const skipped = [...reasons].filter(([b]) => b !== c.backend).map(([backend, r]) => ({ backend, reason: r.join('; ') }));
+      current = { backend: c.backend, device, skipped, chosenBy };
+      log(`backend: ${c.backend} (${device}), chosen by ${chosenBy}`, quiet);
       for (const s of skipped) log(`  skipped ${s.backend}: ${s.reason}`, quiet);
       return current;
     } catch (e) {
       const reason = describeError(e);
       if (want !== 'auto') {
-        throw new Error(`backend '${name}' requested (${chosenBy}) but it cannot be used: ${reason}. To get it: ${INSTALL_HINT[name]}.`);
+        throw new Error(`backend '${c.backend}' requested (${chosenBy}) but it cannot be used: ${reason}. To get it: ${INSTALL_HINT[c.backend]}.`);
       }
-      skipped.push({ backend: name, reason });
+      reasons.set(c.backend, [...(reasons.get(c.backend) ?? []), reason]);
     }
   }
-  throw new Error(`no backend could be initialised: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);
+  throw new Error(`no backend could be initialised: ${[...reasons].map(([b, r]) => `${b}: ${r.join('; ')}`).join('; ')}`);
 }
 
 /** The report of the last successful initBackend, if any. */

@@ -271,15 +271,18 @@ function folderInfo(cfg: DatasetConfig, dir: string): DatasetInfo {
 }
 
 /** Bilinear resize (half-pixel centres) of NHWC uint8 images on the active backend, in chunks. */
-export function resizeImages(images: Uint8Array, n: number, h: number, w: number, c: number, size: number): Uint8Array {
+export async function resizeImages(images: Uint8Array, n: number, h: number, w: number, c: number, size: number): Promise<Uint8Array> {
   const out = new Uint8Array(n * size * size * c);
   const chunk = 256;
   for (let s = 0; s < n; s += chunk) {
     const m = Math.min(chunk, n - s);
     const src = Float32Array.from(images.subarray(s * h * w * c, (s + m) * h * w * c));
     const r = tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(src, [m, h, w, c]), [size, size], false, true).round().clipByValue(0, 255));
-    out.set(r.dataSync(), s * size * size * c);
-    r.dispose();
+    try {
+      out.set(await r.data(), s * size * size * c);
+    } finally {
+      r.dispose();
+    }
   }
   return out;
 }
@@ -330,7 +333,7 @@ export async function loadDataset(cfg: DatasetConfig, split: Split, opts: LoadOp
     }
   }
   if (cfg.resize && !resizedAlready && (cfg.resize !== h || cfg.resize !== w)) {
-    images = resizeImages(images, n, h, w, c, cfg.resize);
+    images = await resizeImages(images, n, h, w, c, cfg.resize);
     h = w = cfg.resize;
   }
   const subsetN = split === 'train' ? cfg.trainSubset : cfg.testSubset;

@@ -60,16 +60,19 @@ export async function viewGrid(
   const W = cols * cell + (cols + 1) * gap;
   const H = rows * cell + (rows + 1) * gap;
   const grid = new Uint8Array(W * H * c).fill(255);
-  cells.forEach((t, col) => {
-    const data = t.dataSync();
-    t.dispose();
-    for (let r = 0; r < rows; r++)
-      for (let y = 0; y < cell; y++) {
-        const dst = ((gap + r * (cell + gap) + y) * W + gap + col * (cell + gap)) * c;
-        const src = ((r * cell + y) * cell) * c;
-        for (let k = 0; k < cell * c; k++) grid[dst + k] = data[src + k];
-      }
-  });
+  try {
+    for (let col = 0; col < cols; col++) {
+      const data = await cells[col].data();
+      for (let r = 0; r < rows; r++)
+        for (let y = 0; y < cell; y++) {
+          const dst = ((gap + r * (cell + gap) + y) * W + gap + col * (cell + gap)) * c;
+          const src = ((r * cell + y) * cell) * c;
+          for (let k = 0; k < cell * c; k++) grid[dst + k] = data[src + k];
+        }
+    }
+  } finally {
+    tf.dispose(cells);
+  }
   const sharp = require('sharp') as typeof import('sharp');
   const png = await sharp(Buffer.from(grid.buffer), { raw: { width: W, height: H, channels: c as 1 | 3 } }).png().toBuffer();
   return new Uint8Array(png.buffer, png.byteOffset, png.length);

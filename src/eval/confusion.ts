@@ -4,18 +4,22 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-export function confusionMatrix(labels: Int32Array, predictions: Int32Array, numClasses: number): number[][] {
+export async function confusionMatrix(labels: Int32Array, predictions: Int32Array, numClasses: number): Promise<number[][]> {
   if (labels.length !== predictions.length) {
     throw new Error(`confusionMatrix: ${labels.length} labels but ${predictions.length} predictions`);
   }
   if (labels.length === 0) return Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
-  return tf.tidy(() => {
+  const cm = tf.tidy(() => {
     // cm = onehot(labels)^T @ onehot(predictions), in float32 (wasm has no int matMul).
     const a = tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses).toFloat(); // [N, C]
     const b = tf.oneHot(tf.tensor1d(predictions, 'int32'), numClasses).toFloat(); // [N, C]
-    const cm = tf.matMul(a, b, true, false); // [C, C]
-    return (cm.arraySync() as number[][]).map((row) => row.map((v) => Math.round(v)));
+    return tf.matMul(a, b, true, false); // [C, C]
   });
+  try {
+    return ((await cm.array()) as number[][]).map((row) => row.map((v) => Math.round(v)));
+  } finally {
+    cm.dispose();
+  }
 }
 
 /** Share of correct predictions of each true class (NaN for a class with no images). */

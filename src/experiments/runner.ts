@@ -319,7 +319,7 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
             writeJsonAtomic(path.join(dir, FILES.confusion), {
               source: 'knn',
               classNames: info.classNames,
-              matrix: confusionMatrix(q.labels, res.predictions, info.numClasses),
+              matrix: await confusionMatrix(q.labels, res.predictions, info.numClasses),
             });
           }
         }
@@ -347,7 +347,7 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
         try {
           lr = learningRateAt(cfg.schedule, cfg.optimizer.lr, epoch, step, steps, cfg.epochs);
           method.setLearningRate(lr);
-          res = await method.trainStepAsync(batch);
+          res = await method.trainStep(batch);
           sessionImages += batch.size;
         } finally {
           disposeBatch(batch);
@@ -463,8 +463,8 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
           seed: cfg.seed,
         });
         try {
-          finals.alignment = alignment(pairs.x, pairs.y);
-          finals.uniformity = uniformity(pairs.x);
+          finals.alignment = await alignment(pairs.x, pairs.y);
+          finals.uniformity = await uniformity(pairs.x);
         } finally {
           pairs.x.dispose();
           pairs.y.dispose();
@@ -473,7 +473,7 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
       if (cfg.eval.embeddings) {
         const emb = await extractFeatures(projFn, test, { limit: cfg.eval.embeddings, batchSize: evalBatch });
         try {
-          const p = pca2d(emb.features, { seed: tfSeedOf(cfg.seed) });
+          const p = await pca2d(emb.features, { seed: tfSeedOf(cfg.seed) });
           lock.verify();
           writeJsonAtomic(path.join(dir, FILES.embeddings), {
             features: 'projection',
@@ -582,8 +582,8 @@ export async function evaluateCheckpoint(
     }
     if (opts.alignUniform ?? cfg.eval.alignUniform) {
       const pairs = await extractViewPairs((x) => method.features(x, 'projection'), test, { preset: cfg.augmentation, limit: cfg.eval.alignUniformLimit ?? 1000, seed: cfg.seed });
-      out.alignment = alignment(pairs.x, pairs.y);
-      out.uniformity = uniformity(pairs.x);
+      out.alignment = await alignment(pairs.x, pairs.y);
+      out.uniformity = await uniformity(pairs.x);
       pairs.x.dispose();
       pairs.y.dispose();
     }

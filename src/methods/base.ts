@@ -26,6 +26,8 @@ export interface MethodInit {
 }
 
 export type StepOutputs = { loss: tf.Scalar; metrics: Record<string, tf.Scalar> };
+/** A step's loss and metrics on the device: values = [loss, ...metrics in the order of names]. */
+export type PendingStep = { values: tf.Tensor1D; names: string[] };
 
 export abstract class MethodBase implements Method {
   abstract readonly name: MethodName;
@@ -50,38 +52,23 @@ export abstract class MethodBase implements Method {
     for (const [name, v] of this.net.params) this.tfNameToParam.set(v.name, name);
   }
 
-  abstract trainStep(batch: Batch): StepResult;
-
-  /** Set while trainStepAsync runs: optimise() leaves its read-back to it. */
-  private deferRead = false;
-  private pendingRead: { values: tf.Tensor; names: string[] } | null = null;
-
   /**
-   * trainStep with an asynchronous read-back of the loss and metrics: the same step, the same
-   * result. Needed on webgpu in Node, where a GPU tensor cannot be read synchronously; on the
-   * other backends it only lets the event loop run (progress output, prefetch) during the read.
+   * One optimiser step on one batch, its loss and metrics still on the device (see `optimise`).
+   * Each method implements it; `trainStep` runs it and reads the result back.
    */
-  async trainStepAsync(batch: Batch): Promise<StepResult> {
-    this.deferRead = true;
-    try {
-      this.trainStep(batch);
-    } finally {
-      this.deferRead = false;
-    }
-    const pending = this.pendingRead;
-    this.pendingRead = null;
-    if (!pending) throw new Error(`${this.name}.trainStepAsync: trainStep did not go through optimise()`);
-    try {
-      return this.readResult(await pending.values.data(), pending.names);
-    } finally {
-      pending.values.dispose();
-    }
-  }
+  protected abstract step(batch: Batch): PendingStep;
 
-  private readResult(vals: ArrayLike<number>, names: string[]): StepResult {
-    const metrics: Record<string, number> = {};
-    names.forEach((n, i) => (metrics[n] = vals[i + 1]));
-    return { loss: vals[0], metrics };
+  /** One optimiser step; the loss and metrics are read back once, asynchronously. */
+  async trainStep(batch: Batch): Promise<StepResult> {
+    const { values, names } = this.step(batch);
+    try {
+      const vals = await values.data();
+      const metrics: Record<string, number> = {};
+      names.forEach((n, i) => (metrics[n] = vals[i + 1]));
+      return { loss: vals[0], metrics };
+    } finally {
+      values.dispose();
+    }
   }
 
   setEpoch(epoch: number): void {
@@ -124,9 +111,10 @@ export abstract class MethodBase implements Method {
 
   /**
    * One optimiser step: differentiates `f` (which returns the loss and metric scalars) with respect
-   * to the query network's parameters, applies the optimiser, and reads loss and metrics back once.
+   * to the query network's parameters and applies the optimiser. Returns the loss and metrics
+   * stacked into one tensor [1 + metrics], which `trainStep` reads back in one go.
    */
-  protected optimise(f: () => StepOutputs): StepResult {
+  protected optimise(f: () => StepOutputs): PendingStep {
     const names: string[] = [];
     const kept: tf.Tensor[] = [];
     const { value, grads } = tf.variableGrads(() => {
@@ -144,19 +132,9 @@ export abstract class MethodBase implements Method {
     }
     this.optimizer.step(byName, this.lr);
     tf.dispose(grads);
-    const all = tf.tidy(() => tf.stack([value, ...kept].map((t) => t.reshape([]))));
+    const values = tf.tidy(() => tf.stack([value, ...kept].map((t) => t.reshape([]))) as tf.Tensor1D);
     tf.dispose([value, ...kept]);
-    if (this.deferRead) {
-      // trainStepAsync reads and disposes it; what trainStep returns is not used.
-      this.pendingRead?.values.dispose();
-      this.pendingRead = { values: all, names };
-      return { loss: NaN, metrics: {} };
-    }
-    try {
-      return this.readResult(all.dataSync(), names);
-    } finally {
-      all.dispose();
-    }
+    return { values, names };
   }
 
   /** Every variable that makes the state, by checkpoint name. Subclasses add theirs. */

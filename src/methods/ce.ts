@@ -6,8 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { l2Normalize } from '../models/queue';
-import type { Batch, CeParams, MethodConfig, StepResult } from '../types';
-import { MethodBase, type MethodInit } from './base';
+import type { Batch, CeParams, MethodConfig } from '../types';
+import { MethodBase, type MethodInit, type PendingStep } from './base';
 import { crossEntropy } from './losses/soft-ce';
 
 export class CrossEntropyBaseline extends MethodBase {
@@ -25,7 +25,7 @@ export class CrossEntropyBaseline extends MethodBase {
     this.cp = config;
   }
 
-  trainStep(batch: Batch): StepResult {
+  protected step(batch: Batch): PendingStep {
     this.checkBatch(batch);
     return this.optimise(() => {
       const logits = this.net.project(this.net.forward(batch.views[0], { training: true }));

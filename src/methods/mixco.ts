@@ -13,8 +13,8 @@ import * as tf from '@tensorflow/tfjs';
 import { createMomentumEncoder, momentumUpdate } from '../models/momentum';
 import type { Network } from '../models/network';
 import { KeyQueue, l2Normalize } from '../models/queue';
-import type { Batch, MethodConfig, MixcoParams, StepResult } from '../types';
-import { MethodBase, shuffledForward, type MethodInit, type StepOutputs } from './base';
+import type { Batch, MethodConfig, MixcoParams } from '../types';
+import { MethodBase, shuffledForward, type MethodInit, type PendingStep, type StepOutputs } from './base';
 import { addKeyPathVariables, restoreQueuePtr } from './key-path';
 import { infoNCEFromLogits, proxyAccuracy } from './losses/info-nce';
 import { mixcoLoss, mixHalves } from './losses/mixco';
@@ -49,13 +49,13 @@ export class Mixco extends MethodBase {
     return tf.tensor1d(l);
   }
 
-  trainStep(batch: Batch): StepResult {
+  protected step(batch: Batch): PendingStep {
     const B = this.checkBatch(batch);
     if (B % 2 !== 0) throw new Error(`mixco: the batch size must be even (half-split mixing), got ${B}`);
     return this.xp.base === 'moco' ? this.mocoStep(batch, B) : this.simclrStep(batch, B);
   }
 
-  private mocoStep(batch: Batch, B: number): StepResult {
+  private mocoStep(batch: Batch, B: number): PendingStep {
     const keyNet = this.keyNet!;
     const queue = this.queue!;
     const S = this.xp.bnSplits;
@@ -88,7 +88,7 @@ export class Mixco extends MethodBase {
     return result;
   }
 
-  private simclrStep(batch: Batch, B: number): StepResult {
+  private simclrStep(batch: Batch, B: number): PendingStep {
     const [x1, x2] = batch.views;
     const lambda1 = this.drawLambda(B / 2);
     const lambda2 = this.drawLambda(B / 2);

@@ -12,8 +12,8 @@ import * as tf from '@tensorflow/tfjs';
 import { createMomentumEncoder, momentumUpdate } from '../models/momentum';
 import type { Network } from '../models/network';
 import { KeyQueue, l2Normalize } from '../models/queue';
-import type { Batch, MethodConfig, MocoParams, StepResult } from '../types';
-import { MethodBase, shuffledForward, type MethodInit, type StepOutputs } from './base';
+import type { Batch, MethodConfig, MocoParams } from '../types';
+import { MethodBase, shuffledForward, type MethodInit, type PendingStep, type StepOutputs } from './base';
 import { addKeyPathVariables, restoreQueuePtr } from './key-path';
 import { infoNCEFromLogits, proxyAccuracy } from './losses/info-nce';
 
@@ -79,7 +79,7 @@ export class Moco extends MethodBase {
     return lNeg;
   }
 
-  trainStep(batch: Batch): StepResult {
+  protected step(batch: Batch): PendingStep {
     const B = this.checkBatch(batch);
     this.checkSplits(B);
     const [x1, x2] = batch.views;

@@ -5,8 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { l2Normalize } from '../models/queue';
-import type { Batch, MethodConfig, SimclrParams, StepResult } from '../types';
-import { MethodBase, type MethodInit, type StepOutputs } from './base';
+import type { Batch, MethodConfig, SimclrParams } from '../types';
+import { MethodBase, type MethodInit, type PendingStep, type StepOutputs } from './base';
 import { ntXent, ntXentAccuracy, ntXentLogits } from './losses/nt-xent';
 
 export class Simclr extends MethodBase {
@@ -41,7 +41,7 @@ export class Simclr extends MethodBase {
     };
   }
 
-  trainStep(batch: Batch): StepResult {
+  protected step(batch: Batch): PendingStep {
     const B = this.checkBatch(batch);
     const [x1, x2] = batch.views;
     return this.optimise(() => {

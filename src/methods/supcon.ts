@@ -5,8 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { l2Normalize } from '../models/queue';
-import type { Batch, MethodConfig, StepResult, SupconParams } from '../types';
-import { MethodBase, type MethodInit } from './base';
+import type { Batch, MethodConfig, SupconParams } from '../types';
+import { MethodBase, type MethodInit, type PendingStep } from './base';
 import { supConLoss } from './losses/supcon-loss';
 
 export class Supcon extends MethodBase {
@@ -21,7 +21,7 @@ export class Supcon extends MethodBase {
     this.sp = config;
   }
 
-  trainStep(batch: Batch): StepResult {
+  protected step(batch: Batch): PendingStep {
     const B = this.checkBatch(batch);
     const [x1, x2] = batch.views;
     return this.optimise(() => {
