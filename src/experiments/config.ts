@@ -330,7 +330,7 @@ function keysPerStep(m: Record<string, unknown>, batchSize: number): number | un
  */
 function checkQueueAndSplits(m: Record<string, unknown>, batchSize: number, errors: string[]): void {
   const keys = keysPerStep(m, batchSize);
-  if (keys !== undefined && isInt(m.K) && m.K < keys) {
+  if (keys !== undefined && isInt(m.K) && m.K > 0 && m.K < keys) {
     errors.push(
       `method.K (${m.K}) must be at least the keys enqueued per step (${keys}: batchSize ${batchSize}${keys > batchSize ? ' x 2, symmetric' : ''}); ` +
         `the reference asserts K % batch == 0`,
