@@ -141,9 +141,16 @@ const announced = new Set<string>();
  * The count from the headers is kept in the cache folder under a key of the file lists.
  */
 export function folderChannels(root: string, opts: { channels?: number; dataRoot: string; quiet?: boolean }): ChannelDecision {
+  const d = decideChannels(root, opts);
+  d.save();
+  return d.decision;
+}
+
+/** The decision and how to keep it (done by loading only once the split decoded, so a failed build leaves nothing). */
+function decideChannels(root: string, opts: { channels?: number; dataRoot: string; quiet?: boolean }): { decision: ChannelDecision; save: () => void } {
   if (opts.channels !== undefined) {
     if (opts.channels !== 1 && opts.channels !== 3) throw new Error(`dataset.channels must be 1 or 3, got ${JSON.stringify(opts.channels)}`);
-    return { channels: opts.channels, source: 'config' };
+    return { decision: { channels: opts.channels, source: 'config' }, save: () => undefined };
   }
   const classNames = folderClassNames(root);
   const splits = (['train', 'test'] as const).filter((s) => fs.existsSync(path.join(root, s)));
@@ -157,6 +164,7 @@ export function folderChannels(root: string, opts: { channels?: number; dataRoot
   const key = h.digest('hex').slice(0, 16);
   let dec: ChannelDecision | undefined;
   let file: string | undefined;
+  let save = () => undefined as void;
   try {
     file = path.join(cacheDirFor(root, opts.dataRoot), `channels-${key}.json`);
     if (fs.existsSync(file)) dec = JSON.parse(fs.readFileSync(file, 'utf8')) as ChannelDecision;
@@ -179,15 +187,18 @@ export function folderChannels(root: string, opts: { channels?: number; dataRoot
     }
     const channels: 1 | 3 = counts.grey > counts.colour + counts.unknown ? 1 : 3;
     const minority = channels === 1 ? counts.colour + counts.unknown : counts.grey;
-    dec = { channels, source: 'majority', counts, converted: minority + counts.alpha };
-    if (file) {
+    const made: ChannelDecision = { channels, source: 'majority', counts, converted: minority + counts.alpha };
+    dec = made;
+    const target = file;
+    save = () => {
+      if (!target) return;
       try {
-        fs.writeFileSync(`${file}.tmp-${process.pid}`, JSON.stringify(dec) + '\n');
-        fs.renameSync(`${file}.tmp-${process.pid}`, file);
+        fs.writeFileSync(`${target}.tmp-${process.pid}`, JSON.stringify(made) + '\n');
+        fs.renameSync(`${target}.tmp-${process.pid}`, target);
       } catch {
         /* read-only cache: decided again next time, with the same result */
       }
-    }
+    };
   }
   const c = dec.counts;
   if (c && dec.converted && !opts.quiet && !announced.has(`${root}:${key}`)) {
@@ -203,7 +214,7 @@ export function folderChannels(root: string, opts: { channels?: number; dataRoot
         `(the majority of ${files.length}: ${parts.join(', ')}); ${dec.converted} converted (${how.join(', ')}); set dataset.channels to choose\n`,
     );
   }
-  return dec;
+  return { decision: dec, save };
 }
 
 /** Decode (or read from cache) one split of a class-folder dataset. */
@@ -211,7 +222,8 @@ export async function loadFolderSplit(root: string, split: Split, opts: DecodeOp
   const classNames = folderClassNames(root);
   const listing = listFolderSplit(root, split, classNames);
   const dir = path.join(root, split);
-  const c = folderChannels(root, { channels: opts.channels, dataRoot: opts.dataRoot, quiet: opts.quiet }).channels;
+  const decided = decideChannels(root, { channels: opts.channels, dataRoot: opts.dataRoot, quiet: opts.quiet });
+  const c = decided.decision.channels;
   const key = cacheKey(dir, listing, opts.resize, c);
   const cacheFile = path.join(cacheDirFor(root, opts.dataRoot), `${split}-${opts.resize ? `r${opts.resize}` : 'native'}.cwbimg`);
   const cached = readImageCache(cacheFile, key);
@@ -272,5 +284,6 @@ export async function loadFolderSplit(root: string, split: Split, opts: DecodeOp
   await Promise.all(Array.from({ length: opts.concurrency ?? 8 }, worker));
   if (!quiet && lastLog > 0) process.stderr.write(`\r[cwb] decoded ${n} images of ${dir} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   writeImageCache(cacheFile, { key, n, h, w, c, classNames }, images, listing.labels);
+  decided.save();
   return { images, labels: listing.labels, n, h, w, c, classNames, cacheFile, fromCache: false };
 }
