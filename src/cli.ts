@@ -9,6 +9,7 @@
  *   cwb eval --run <dir>                    evaluate a run's checkpoint again
  *   cwb report                              CSV per ablation + results/report.html
  *   cwb reproduce --budget quick            the four ablations, then report
+ *   cwb parity --method moco --seeds 3      the same run in the workbench and in PyTorch
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -46,6 +47,7 @@ Commands:
   eval        evaluate a run's checkpoint again (kNN, linear probe, alignment/uniformity)
   report      collect results into one CSV per ablation and results/report.html
   reproduce   run the four ablation sweeps at a budget, then report
+  parity      train the same run in the workbench and in its PyTorch twin and compare them
 
 Run 'cwb <command> --help' for a command's options.
 
@@ -113,6 +115,27 @@ the report. Safe to restart: finished runs are skipped and an interrupted one re
   --budget <b>   smoke, quick or paper (default quick)
 
 ${GLOBAL_HELP}`,
+  parity: `Usage: cwb parity --method m [--budget parity|tiny] [--seeds n] [--K k ...] [--epochs n]
+
+Train the same RunConfig in the workbench and in the PyTorch twin (bench/torch/train.py, needs
+python3 with torch and torchvision: pip install -r bench/torch/requirements.txt) for seeds
+0..n-1, and print per-epoch loss and kNN of both sides (mean ± std over seeds), the difference
+workbench - PyTorch with a 95% t-interval over seeds, the final kNN / linear accuracy and both
+sides' train img/s. Writes parity.json and parity.html under
+<results-dir>/parity-<budget>/compare-.../. Finished runs of either side are reused.
+
+  --method <m>     moco, moco-v1, mochi, mixco, mixco-simclr, simclr, supcon or ce (required)
+  --budget <b>     parity (CIFAR-10 5k/2k, ConvNet, 15 epochs; default) or tiny (synthetic, 2 epochs)
+  --seeds <n>      number of seeds (default 3)
+  --K <k>          queue size of moco/mochi/mixco (default 4096 at parity); repeatable
+  --epochs <n>     fewer epochs (suspect tests)
+  --set <path=value>  override a config field on both sides (value parsed as JSON); repeatable
+  --side <s>       workbench or torch only
+  --threads <n>    PyTorch threads (default 1)
+  --force          rerun both sides
+  --json           print the result as JSON on stdout instead of the table
+
+${GLOBAL_HELP}`,
 };
 
 const GLOBAL_OPTIONS: ParseArgsConfig['options'] = {
@@ -149,6 +172,18 @@ const COMMAND_OPTIONS: Record<string, ParseArgsConfig['options']> = {
   eval: { run: { type: 'string' }, linear: { type: 'string' }, 'align-uniform': { type: 'boolean' }, json: { type: 'boolean' } },
   report: {},
   reproduce: { budget: { type: 'string' } },
+  parity: {
+    method: { type: 'string' },
+    budget: { type: 'string' },
+    seeds: { type: 'string' },
+    K: { type: 'string', multiple: true },
+    epochs: { type: 'string' },
+    set: { type: 'string', multiple: true },
+    side: { type: 'string' },
+    threads: { type: 'string' },
+    force: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
 };
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -324,6 +359,50 @@ async function cmdReproduce(v: Values): Promise<void> {
   process.stdout.write(`reproduce (${budget}) finished in ${((Date.now() - t0) / 60000).toFixed(1)} min; results in ${resultsRoot(c.resultsDir)}\n`);
 }
 
+async function cmdParity(v: Values): Promise<void> {
+  const c = common(v);
+  const P = require('./experiments/parity') as typeof import('./experiments/parity');
+  const method = v.method as string | undefined;
+  if (!method || !(P.PARITY_METHODS as readonly string[]).includes(method)) {
+    throw new UsageError(`parity: --method must be one of ${P.PARITY_METHODS.join(', ')}, got ${method === undefined ? 'nothing' : `'${method}'`}`);
+  }
+  const budget = (v.budget as string | undefined) ?? 'parity';
+  if (!(P.PARITY_BUDGETS as readonly string[]).includes(budget)) throw new UsageError(`parity: --budget must be one of ${P.PARITY_BUDGETS.join(', ')}, got '${budget}'`);
+  const side = v.side as string | undefined;
+  if (side !== undefined && side !== 'workbench' && side !== 'torch') throw new UsageError(`parity: --side must be workbench or torch, got '${side}'`);
+  const overrides: Record<string, unknown> = {};
+  for (const kv of (v.set as string[] | undefined) ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new UsageError(`parity: --set expects path=value, got '${kv}'`);
+    overrides[kv.slice(0, i)] = parseValue(kv.slice(i + 1));
+  }
+  const Ks = ((v.K as string[] | undefined) ?? []).map((k) => intOption(k, 'K'));
+  const plots = require('./plots') as typeof import('./plots');
+  const results = [];
+  for (const K of Ks.length ? Ks : [undefined]) {
+    const r = await P.parity({
+      method: method as import('./experiments/parity').ParityMethod,
+      budget: budget as import('./experiments/parity').ParityBudget,
+      seeds: intOption(v.seeds as string | undefined, 'seeds'),
+      K,
+      epochs: intOption(v.epochs as string | undefined, 'epochs'),
+      overrides,
+      threads: intOption(v.threads as string | undefined, 'threads'),
+      sides: side ? [side as 'workbench' | 'torch'] : undefined,
+      force: Boolean(v.force),
+      run: { resultsDir: c.resultsDir, dataDir: c.dataDir, backend: c.backend, quiet: c.quiet },
+    });
+    const title = `Parity ${r.method}${r.K ? ` K=${r.K}` : ''} (${r.budget}, seeds ${r.seeds.join(',')})`;
+    const figs = (['loss', 'knnAcc'] as const).map((m) =>
+      plots.lineFigure(P.parityCurves(r, m), { title: `${title}: ${m === 'loss' ? 'training loss' : 'kNN accuracy'}`, x: { title: 'epoch' }, y: { title: m } }),
+    );
+    plots.writeFigureHtml(path.join(r.dir, 'parity.html'), title, figs);
+    if (!v.json) process.stdout.write(`${P.parityTable(r)}\n${path.join(r.dir, 'parity.json')}\n\n`);
+    results.push(r);
+  }
+  if (v.json) process.stdout.write(JSON.stringify(results.length === 1 ? results[0] : results, null, 1) + '\n');
+}
+
 export async function main(argv: string[]): Promise<number> {
   const command = argv[0] && !argv[0].startsWith('-') ? argv[0] : undefined;
   if (!command) {
@@ -364,6 +443,9 @@ export async function main(argv: string[]): Promise<number> {
       break;
     case 'reproduce':
       await cmdReproduce(v);
+      break;
+    case 'parity':
+      await cmdParity(v);
       break;
   }
   return 0;

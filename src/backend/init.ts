@@ -63,6 +63,8 @@ const INSTALL_HINT: Record<BackendName, string> = {
 };
 
 let current: BackendReport | undefined;
+/** The adapter the webgpu backend runs on, once it has been set up in this process. */
+let webgpuDevice: string | undefined;
 
 /** Why a tfjs-node package cannot load (not installed, or installed without its binding); '' when it can. */
 function missingNativeBinding(pkg: string): string {
@@ -108,7 +110,10 @@ async function activateTensorflow(pkg: TfjsNodePackage): Promise<string> {
     throw new Error(/Cannot find module/.test(m) ? 'not installed' : m);
   }
   if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but its backend failed to initialise`);
-  return pkg === '@tensorflow/tfjs-node-gpu' ? 'libtensorflow (CUDA)' : 'libtensorflow (CPU)';
+  if (pkg === '@tensorflow/tfjs-node') return 'libtensorflow (CPU)';
+  // The CUDA build runs on the CPU when libtensorflow finds no CUDA device or driver.
+  const onGpu = (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice;
+  return onGpu ? 'libtensorflow (CUDA)' : 'libtensorflow (CUDA build; no CUDA GPU found, running on the CPU)';
 }
 
 /** What Dawn reports of the adapter it would use. */
@@ -192,6 +197,11 @@ async function activate(name: BackendName, opts: { allowSoftware: boolean; tfPac
       throw new Error(errors.join('; '));
     }
     case 'webgpu': {
+      // Dawn and the backend are set up once per process; later calls only switch back to it.
+      if (webgpuDevice && tf.findBackend('webgpu')) {
+        if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs-backend-webgpu failed to initialise on the adapter');
+        return webgpuDevice;
+      }
       const probed = probeWebgpuAdapter();
       const software = softwareAdapterReason(probed);
       if (software && !opts.allowSoftware) {
@@ -216,7 +226,8 @@ async function activate(name: BackendName, opts: { allowSoftware: boolean; tfPac
       require('@tensorflow/tfjs-backend-webgpu');
       if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs-backend-webgpu failed to initialise on the adapter');
       explainReadSyncInNode();
-      return describeAdapter(adapter.info ?? probed);
+      webgpuDevice = describeAdapter(adapter.info ?? probed);
+      return webgpuDevice;
     }
     case 'wasm': {
       require('@tensorflow/tfjs-backend-wasm');
