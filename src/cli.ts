@@ -16,6 +16,7 @@ import * as path from 'path';
 import { parseArgs, type ParseArgsConfig } from 'util';
 import { readJson } from './util/fsx';
 import { ABLATIONS, BUDGETS } from './experiments/names';
+import { k8sJob, slurmScript } from './experiments/jobs';
 // The library (TF.js, models, data) is loaded by the commands that need it, so that --help and
 // usage errors answer at once.
 import type * as Experiments from './experiments';
@@ -68,12 +69,12 @@ Started again, the run resumes from its last checkpoint; a complete run is not r
 
   --config <file>     the RunConfig JSON (required)
   --set <path=value>  override a field, e.g. --set method.K=1024 --set epochs=5 (value parsed as JSON)
-  --force             delete the run's folder and start over
+  --force             delete the run's folder and start over (refused while another process trains it)
   --max-epochs <n>    train at most n epochs in this call (the run stays resumable)
   --print-config      print the validated config and exit
 
 ${GLOBAL_HELP}`,
-  sweep: `Usage: cwb sweep <ablation> [--budget b] [--index i] [--list] [--slurm]
+  sweep: `Usage: cwb sweep <ablation> [--budget b] [--index i] [--list] [--slurm | --k8s]
 
 Run an ablation's sweep. Ablations: ${ABLATIONS.join(', ')}. Budgets: ${BUDGETS.join(', ')}
 (smoke: seconds on synthetic data; quick: about 30 min per ablation on a 2-core CPU;
@@ -86,6 +87,12 @@ Afterwards <results-dir>/<ablation>-<budget>/results.csv and results/report.html
   --slurm        print a Slurm job-array script (one task per point) and exit
   --slurm-time <hh:mm:ss>   time limit per task in the script (default by budget)
   --slurm-partition <p>     partition line in the script
+  --k8s          print a Kubernetes Indexed Job manifest (JSON; one completion index per point)
+  --k8s-image <img>         container image holding the project (default contrastive-workbench:latest)
+  --k8s-results-claim <pvc> ReadWriteMany claim mounted at /results (the shared results folder)
+  --k8s-data-claim <pvc>    claim mounted read-only at /data
+  --k8s-parallelism <n>     tasks at once (default all)
+  --launcher <cmd>          how tasks start cwb (default 'npx cwb')
 
 ${GLOBAL_HELP}`,
   eval: `Usage: cwb eval --run <run-dir> [--linear moco|supcon|fast] [--align-uniform] [--json]
@@ -155,6 +162,12 @@ const COMMAND_OPTIONS: Record<string, ParseArgsConfig['options']> = {
     slurm: { type: 'boolean' },
     'slurm-time': { type: 'string' },
     'slurm-partition': { type: 'string' },
+    k8s: { type: 'boolean' },
+    'k8s-image': { type: 'string' },
+    'k8s-results-claim': { type: 'string' },
+    'k8s-data-claim': { type: 'string' },
+    'k8s-parallelism': { type: 'string' },
+    launcher: { type: 'string' },
   },
   eval: { run: { type: 'string' }, linear: { type: 'string' }, 'align-uniform': { type: 'boolean' }, json: { type: 'boolean' } },
   report: {},
@@ -249,33 +262,7 @@ async function cmdTrain(v: Values): Promise<void> {
   );
 }
 
-export function slurmScript(ab: Ablation, opts: { time?: string; partition?: string; resultsDir?: string; dataDir?: string; cwd?: string } = {}): string {
-  const n = ab.points.length;
-  const time = opts.time ?? ({ smoke: '00:10:00', quick: '02:00:00', paper: '72:00:00' } as Record<string, string>)[ab.budget];
-  const gpu = ab.budget === 'paper';
-  const args = [`sweep ${ab.name}`, `--budget ${ab.budget}`, '--index "$SLURM_ARRAY_TASK_ID"'];
-  if (opts.resultsDir) args.push(`--results-dir ${JSON.stringify(opts.resultsDir)}`);
-  if (opts.dataDir) args.push(`--data-dir ${JSON.stringify(opts.dataDir)}`);
-  return [
-    '#!/bin/bash',
-    `# ${ab.name} (${ab.budget}): ${n} runs, one array task each. ${ab.description}`,
-    `#SBATCH --job-name=cwb-${ab.name}-${ab.budget}`,
-    `#SBATCH --array=0-${n - 1}`,
-    `#SBATCH --time=${time}`,
-    '#SBATCH --cpus-per-task=4',
-    '#SBATCH --mem=16G',
-    ...(gpu ? ['#SBATCH --gres=gpu:1'] : []),
-    ...(opts.partition ? [`#SBATCH --partition=${opts.partition}`] : []),
-    '#SBATCH --output=slurm-%x-%A_%a.out',
-    'set -euo pipefail',
-    `cd ${JSON.stringify(opts.cwd ?? process.cwd())}`,
-    '# Each task trains one point (resuming if requeued); the last one to finish merges the report.',
-    `npx cwb ${args.join(' ')} --quiet`,
-    '',
-    `# After the array: npx cwb report${opts.resultsDir ? ` --results-dir ${JSON.stringify(opts.resultsDir)}` : ''}`,
-    '',
-  ].join('\n');
-}
+export { slurmScript, k8sJob } from './experiments/jobs';
 
 async function cmdSweep(v: Values, positionals: string[]): Promise<void> {
   const name = positionals[0];
@@ -283,8 +270,32 @@ async function cmdSweep(v: Values, positionals: string[]): Promise<void> {
   if (!(ABLATIONS as readonly string[]).includes(name)) throw new UsageError(`unknown ablation '${name}'; choose one of ${ABLATIONS.join(', ')}`);
   const ab = lib().ablation(name, budgetOf(v));
   const c = common(v);
+  const launcher = v.launcher !== undefined ? (v.launcher as string).trim().split(/\s+/).filter(Boolean) : undefined;
+  if (launcher && !launcher.length) throw new UsageError(`--launcher needs a command, e.g. 'npx cwb'`);
   if (v.slurm) {
-    process.stdout.write(slurmScript(ab, { time: v['slurm-time'] as string | undefined, partition: v['slurm-partition'] as string | undefined, resultsDir: c.resultsDir, dataDir: c.dataDir }));
+    try {
+      process.stdout.write(
+        slurmScript(ab, { time: v['slurm-time'] as string | undefined, partition: v['slurm-partition'] as string | undefined, resultsDir: c.resultsDir, dataDir: c.dataDir, backend: c.backend, launcher }),
+      );
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    return;
+  }
+  if (v.k8s) {
+    const par = intOption(v['k8s-parallelism'] as string | undefined, 'k8s-parallelism');
+    if (par === 0) throw new UsageError('--k8s-parallelism must be at least 1');
+    const job = k8sJob(ab, {
+      image: v['k8s-image'] as string | undefined,
+      resultsClaim: v['k8s-results-claim'] as string | undefined,
+      dataClaim: v['k8s-data-claim'] as string | undefined,
+      parallelism: par,
+      resultsDir: c.resultsDir,
+      dataDir: c.dataDir,
+      backend: c.backend,
+      launcher,
+    });
+    process.stdout.write(JSON.stringify(job, null, 2) + '\n');
     return;
   }
   if (v.list) {
@@ -446,6 +457,8 @@ if (require.main === module) {
   else main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
+      // An interrupted run has said where it resumes; exit as the signal would.
+      if (e instanceof Error && e.name === 'RunInterrupted') process.exit((e as Error & { signal?: string }).signal === 'SIGTERM' ? 143 : 130);
       const msg = e instanceof Error ? e.message : String(e);
       process.stderr.write(`cwb: ${msg}\n`);
       if (e instanceof UsageError) process.stderr.write(`Run 'cwb --help' for usage.\n`);
