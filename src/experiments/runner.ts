@@ -342,7 +342,14 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
       let lr = cfg.optimizer.lr;
       const metricSums: Record<string, number> = { ...(resume?.metricSums ?? {}) };
       const stepEvery = cfg.checkpointEverySteps ?? 0;
+      // Where the epoch's wall time goes (this session's part of it): waiting for the loader's next
+      // augmented batch, and the training step (forward, backward, optimiser, key path).
+      let dataSeconds = 0;
+      let stepSeconds = 0;
+      let tMark = Date.now();
       for await (const batch of loader.epoch(epoch, step)) {
+        const tStep = Date.now();
+        dataSeconds += (tStep - tMark) / 1000;
         let res;
         try {
           lr = learningRateAt(cfg.schedule, cfg.optimizer.lr, epoch, step, steps, cfg.epochs);
@@ -352,6 +359,7 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
         } finally {
           disposeBatch(batch);
         }
+        stepSeconds += (Date.now() - tStep) / 1000;
         step++;
         lossSum += res.loss;
         for (const [k, v] of Object.entries(res.metrics)) metricSums[k] = (metricSums[k] ?? 0) + v;
@@ -380,6 +388,7 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
         emit({ phase: 'train', runId: id, epoch: epoch + 1, epochs: cfg.epochs, step, steps, loss: lossSum / step, lr, imagesPerSec: ips, etaSec: eta, metrics: {} });
         await tick();
         stopIfInterrupted();
+        tMark = Date.now();
       }
       const seconds = (Date.now() - t0) / 1000;
       runner.trainSeconds = (runner.trainSeconds as number) + seconds;
@@ -394,6 +403,8 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
         steps: step,
         seconds,
         imagesPerSec: (step * cfg.batchSize) / Math.max(seconds, 1e-9),
+        dataSeconds,
+        stepSeconds,
         ...means,
         ...(diverged ? { diverged: true } : {}),
       };
