@@ -58,7 +58,7 @@ fi
 # 2. The tfjs-node package without its download script.
 if [ ! -f "node_modules/$PKG/binding.gyp" ]; then
   say "installing $PKG@$TFJS_VERSION without its install script"
-  npm install --no-save --ignore-scripts --no-audit --no-fund "$PKG@$TFJS_VERSION" >&2
+  CWB_SKIP_NATIVE=1 npm install --no-save --ignore-scripts --no-audit --no-fund "$PKG@$TFJS_VERSION" >&2
 fi
 dir="node_modules/$PKG"
 
@@ -75,10 +75,20 @@ gyp="$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bi
 nodedir="$(dirname "$(readlink -f "$(command -v node)")")/.."
 extra=(); [ -f "$nodedir/include/node/node_api.h" ] && extra=(--nodedir="$nodedir")
 napi=$(node -e "const v=+process.versions.napi; const l=require('./$dir/package.json').binary.napi_versions; console.log(Math.max(...l.filter(x=>x<=v)))")
-say "building the native binding (napi-v$napi)"
-(cd "$dir" && node "$gyp" rebuild "${extra[@]}" --module_name=tfjs_binding --module_path="lib/napi-v$napi" >&2)
+# The built binding is cached beside the library, keyed by what it was built against, so that a
+# re-install or `npm ci` (which removes node_modules) restores it in seconds.
+BINDING_CACHE="$LIBDIR/binding/tfjs-$TFJS_VERSION-napi$napi-node$(node -p process.versions.modules)-$(uname -m)/tfjs_binding.node"
 mkdir -p "$dir/lib/napi-v$napi"
-cp "$dir/build/Release/tfjs_binding.node" "$dir/lib/napi-v$napi/tfjs_binding.node"
+if [ -f "$BINDING_CACHE" ] && [ -z "${CWB_REBUILD_BINDING:-}" ]; then
+  say "native binding from the cache ($(dirname "$BINDING_CACHE"))"
+  cp "$BINDING_CACHE" "$dir/lib/napi-v$napi/tfjs_binding.node"
+else
+  say "building the native binding (napi-v$napi)"
+  (cd "$dir" && node "$gyp" rebuild "${extra[@]}" --module_name=tfjs_binding --module_path="lib/napi-v$napi" >&2)
+  cp "$dir/build/Release/tfjs_binding.node" "$dir/lib/napi-v$napi/tfjs_binding.node"
+  mkdir -p "$(dirname "$BINDING_CACHE")"
+  cp "$dir/build/Release/tfjs_binding.node" "$BINDING_CACHE.tmp-$$" && mv "$BINDING_CACHE.tmp-$$" "$BINDING_CACHE"
+fi
 
 # 5. Check: load it and run the project's backend self-test.
 if [ "$VARIANT" = gpu ]; then
@@ -86,5 +96,5 @@ if [ "$VARIANT" = gpu ]; then
   say "for CUDA, put the nvidia-* libraries of tensorflow[and-cuda] on the loader path, e.g.:"
   say "  export LD_LIBRARY_PATH=\$(ls -d $site/nvidia/*/lib | paste -sd:)"
 fi
-TF_CPP_MIN_LOG_LEVEL=2 npx --no-install tsx -e "require('./src/backend/init').initBackend('tensorflow').catch((e) => { console.error(e.message); process.exit(1); })"
+TF_CPP_MIN_LOG_LEVEL=2 node -r tsx/cjs -e "require('./src/backend/init').initBackend('tensorflow').catch((e) => { console.error(e.message); process.exit(1); })"
 say "done: CWB_BACKEND=tensorflow (or auto) now uses libtensorflow $TF_VERSION ($VARIANT)"

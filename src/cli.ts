@@ -9,6 +9,7 @@
  *   cwb eval --run <dir>                    evaluate a run's checkpoint again
  *   cwb report                              CSV per ablation + results/report.html
  *   cwb reproduce --budget quick            the four ablations, then report
+ *   cwb parity --method moco --seeds 3      the same run in the workbench and in PyTorch
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -16,6 +17,7 @@ import { parseArgs, type ParseArgsConfig } from 'util';
 import { readJson } from './util/fsx';
 import { didYouMean } from './util/suggest';
 import { ABLATIONS, BUDGETS } from './experiments/names';
+import { k8sJob, slurmScript } from './experiments/jobs';
 // The library (TF.js, models, data) is loaded by the commands that need it, so that --help and
 // usage errors answer at once.
 import type * as Experiments from './experiments';
@@ -46,6 +48,7 @@ Commands:
   eval        evaluate a run's checkpoint again (kNN, linear probe, alignment/uniformity)
   report      collect results into one CSV per ablation and results/report.html
   reproduce   run the four ablation sweeps at a budget, then report
+  parity      train the same run in the workbench and in its PyTorch twin and compare them
 
 Run 'cwb <command> --help' for a command's options.
 
@@ -68,7 +71,7 @@ Started again, the run resumes from its last checkpoint; a complete run is not r
 
   --config <file>     the RunConfig JSON (required)
   --set <path=value>  override a field, e.g. --set method.K=1024 --set epochs=5 (value parsed as JSON)
-  --force             delete the run's folder and start over
+  --force             delete the run's folder and start over (refused while another process trains it)
   --max-epochs <n>    train at most n epochs in this call (the run stays resumable)
   --print-config      print the validated config and exit
   --template <method> print a starter config for moco, mochi, mixco, simclr, supcon or ce
@@ -76,7 +79,7 @@ Started again, the run resumes from its last checkpoint; a complete run is not r
                       cwb train --template mochi > my-run.json; cwb train --config my-run.json
 
 ${GLOBAL_HELP}`,
-  sweep: `Usage: cwb sweep <ablation> [--budget b] [--index i] [--list] [--slurm]
+  sweep: `Usage: cwb sweep <ablation> [--budget b] [--index i] [--list] [--slurm | --k8s]
 
 Run an ablation's sweep. Ablations: ${ABLATIONS.join(', ')}. Budgets: ${BUDGETS.join(', ')}
 (smoke: seconds on synthetic data; quick: about 30 min per ablation on a 2-core CPU;
@@ -89,6 +92,12 @@ Afterwards <results-dir>/<ablation>-<budget>/results.csv and results/report.html
   --slurm        print a Slurm job-array script (one task per point) and exit
   --slurm-time <hh:mm:ss>   time limit per task in the script (default by budget)
   --slurm-partition <p>     partition line in the script
+  --k8s          print a Kubernetes Indexed Job manifest (JSON; one completion index per point)
+  --k8s-image <img>         container image holding the project (default contrastive-workbench:latest)
+  --k8s-results-claim <pvc> ReadWriteMany claim mounted at /results (the shared results folder)
+  --k8s-data-claim <pvc>    claim mounted read-only at /data
+  --k8s-parallelism <n>     tasks at once (default all)
+  --launcher <cmd>          how tasks start cwb (default 'npx cwb')
 
 ${GLOBAL_HELP}`,
   eval: `Usage: cwb eval --run <run-dir> [--linear moco|supcon|fast] [--align-uniform] [--json]
@@ -109,6 +118,27 @@ Run the four ablation sweeps (${ABLATIONS.join(', ')}) at the budget (default qu
 the report. Safe to restart: finished runs are skipped and an interrupted one resumes.
 
   --budget <b>   smoke, quick or paper (default quick)
+
+${GLOBAL_HELP}`,
+  parity: `Usage: cwb parity --method m [--budget parity|tiny] [--seeds n] [--K k ...] [--epochs n]
+
+Train the same RunConfig in the workbench and in the PyTorch twin (bench/torch/train.py, needs
+python3 with torch and torchvision: pip install -r bench/torch/requirements.txt) for seeds
+0..n-1, and print per-epoch loss and kNN of both sides (mean ± std over seeds), the difference
+workbench - PyTorch with a 95% t-interval over seeds, the final kNN / linear accuracy and both
+sides' train img/s. Writes parity.json and parity.html under
+<results-dir>/parity-<budget>/compare-.../. Finished runs of either side are reused.
+
+  --method <m>     moco, moco-v1, mochi, mixco, mixco-simclr, simclr, supcon or ce (required)
+  --budget <b>     parity (CIFAR-10 5k/2k, ConvNet, 15 epochs; default) or tiny (synthetic, 2 epochs)
+  --seeds <n>      number of seeds (default 3)
+  --K <k>          queue size of moco/mochi/mixco (default 4096 at parity); repeatable
+  --epochs <n>     fewer epochs (suspect tests)
+  --set <path=value>  override a config field on both sides (value parsed as JSON); repeatable
+  --side <s>       workbench or torch only
+  --threads <n>    PyTorch threads (default 1)
+  --force          rerun both sides
+  --json           print the result as JSON on stdout instead of the table
 
 ${GLOBAL_HELP}`,
 };
@@ -139,10 +169,28 @@ const COMMAND_OPTIONS: Record<string, ParseArgsConfig['options']> = {
     slurm: { type: 'boolean' },
     'slurm-time': { type: 'string' },
     'slurm-partition': { type: 'string' },
+    k8s: { type: 'boolean' },
+    'k8s-image': { type: 'string' },
+    'k8s-results-claim': { type: 'string' },
+    'k8s-data-claim': { type: 'string' },
+    'k8s-parallelism': { type: 'string' },
+    launcher: { type: 'string' },
   },
   eval: { run: { type: 'string' }, linear: { type: 'string' }, 'align-uniform': { type: 'boolean' }, json: { type: 'boolean' } },
   report: {},
   reproduce: { budget: { type: 'string' } },
+  parity: {
+    method: { type: 'string' },
+    budget: { type: 'string' },
+    seeds: { type: 'string' },
+    K: { type: 'string', multiple: true },
+    epochs: { type: 'string' },
+    set: { type: 'string', multiple: true },
+    side: { type: 'string' },
+    threads: { type: 'string' },
+    force: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
 };
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -247,33 +295,7 @@ async function cmdTrain(v: Values): Promise<void> {
   );
 }
 
-export function slurmScript(ab: Ablation, opts: { time?: string; partition?: string; resultsDir?: string; dataDir?: string; cwd?: string } = {}): string {
-  const n = ab.points.length;
-  const time = opts.time ?? ({ smoke: '00:10:00', quick: '02:00:00', paper: '72:00:00' } as Record<string, string>)[ab.budget];
-  const gpu = ab.budget === 'paper';
-  const args = [`sweep ${ab.name}`, `--budget ${ab.budget}`, '--index "$SLURM_ARRAY_TASK_ID"'];
-  if (opts.resultsDir) args.push(`--results-dir ${JSON.stringify(opts.resultsDir)}`);
-  if (opts.dataDir) args.push(`--data-dir ${JSON.stringify(opts.dataDir)}`);
-  return [
-    '#!/bin/bash',
-    `# ${ab.name} (${ab.budget}): ${n} runs, one array task each. ${ab.description}`,
-    `#SBATCH --job-name=cwb-${ab.name}-${ab.budget}`,
-    `#SBATCH --array=0-${n - 1}`,
-    `#SBATCH --time=${time}`,
-    '#SBATCH --cpus-per-task=4',
-    '#SBATCH --mem=16G',
-    ...(gpu ? ['#SBATCH --gres=gpu:1'] : []),
-    ...(opts.partition ? [`#SBATCH --partition=${opts.partition}`] : []),
-    '#SBATCH --output=slurm-%x-%A_%a.out',
-    'set -euo pipefail',
-    `cd ${JSON.stringify(opts.cwd ?? process.cwd())}`,
-    '# Each task trains one point (resuming if requeued); the last one to finish merges the report.',
-    `npx cwb ${args.join(' ')} --quiet`,
-    '',
-    `# After the array: npx cwb report${opts.resultsDir ? ` --results-dir ${JSON.stringify(opts.resultsDir)}` : ''}`,
-    '',
-  ].join('\n');
-}
+export { slurmScript, k8sJob } from './experiments/jobs';
 
 async function cmdSweep(v: Values, positionals: string[]): Promise<void> {
   const name = positionals[0];
@@ -281,8 +303,32 @@ async function cmdSweep(v: Values, positionals: string[]): Promise<void> {
   if (!(ABLATIONS as readonly string[]).includes(name)) throw new UsageError(`unknown ablation '${name}'${didYouMean(name, ABLATIONS)}; choose one of ${ABLATIONS.join(', ')}`);
   const ab = lib().ablation(name, budgetOf(v));
   const c = common(v);
+  const launcher = v.launcher !== undefined ? (v.launcher as string).trim().split(/\s+/).filter(Boolean) : undefined;
+  if (launcher && !launcher.length) throw new UsageError(`--launcher needs a command, e.g. 'npx cwb'`);
   if (v.slurm) {
-    process.stdout.write(slurmScript(ab, { time: v['slurm-time'] as string | undefined, partition: v['slurm-partition'] as string | undefined, resultsDir: c.resultsDir, dataDir: c.dataDir }));
+    try {
+      process.stdout.write(
+        slurmScript(ab, { time: v['slurm-time'] as string | undefined, partition: v['slurm-partition'] as string | undefined, resultsDir: c.resultsDir, dataDir: c.dataDir, backend: c.backend, launcher }),
+      );
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    return;
+  }
+  if (v.k8s) {
+    const par = intOption(v['k8s-parallelism'] as string | undefined, 'k8s-parallelism');
+    if (par === 0) throw new UsageError('--k8s-parallelism must be at least 1');
+    const job = k8sJob(ab, {
+      image: v['k8s-image'] as string | undefined,
+      resultsClaim: v['k8s-results-claim'] as string | undefined,
+      dataClaim: v['k8s-data-claim'] as string | undefined,
+      parallelism: par,
+      resultsDir: c.resultsDir,
+      dataDir: c.dataDir,
+      backend: c.backend,
+      launcher,
+    });
+    process.stdout.write(JSON.stringify(job, null, 2) + '\n');
     return;
   }
   if (v.list) {
@@ -348,6 +394,50 @@ async function cmdReproduce(v: Values): Promise<void> {
   process.stdout.write(`reproduce (${budget}) finished in ${((Date.now() - t0) / 60000).toFixed(1)} min; results in ${resultsRoot(c.resultsDir)}\n`);
 }
 
+async function cmdParity(v: Values): Promise<void> {
+  const c = common(v);
+  const P = require('./experiments/parity') as typeof import('./experiments/parity');
+  const method = v.method as string | undefined;
+  if (!method || !(P.PARITY_METHODS as readonly string[]).includes(method)) {
+    throw new UsageError(`parity: --method must be one of ${P.PARITY_METHODS.join(', ')}, got ${method === undefined ? 'nothing' : `'${method}'`}`);
+  }
+  const budget = (v.budget as string | undefined) ?? 'parity';
+  if (!(P.PARITY_BUDGETS as readonly string[]).includes(budget)) throw new UsageError(`parity: --budget must be one of ${P.PARITY_BUDGETS.join(', ')}, got '${budget}'`);
+  const side = v.side as string | undefined;
+  if (side !== undefined && side !== 'workbench' && side !== 'torch') throw new UsageError(`parity: --side must be workbench or torch, got '${side}'`);
+  const overrides: Record<string, unknown> = {};
+  for (const kv of (v.set as string[] | undefined) ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new UsageError(`parity: --set expects path=value, got '${kv}'`);
+    overrides[kv.slice(0, i)] = parseValue(kv.slice(i + 1));
+  }
+  const Ks = ((v.K as string[] | undefined) ?? []).map((k) => intOption(k, 'K'));
+  const plots = require('./plots') as typeof import('./plots');
+  const results = [];
+  for (const K of Ks.length ? Ks : [undefined]) {
+    const r = await P.parity({
+      method: method as import('./experiments/parity').ParityMethod,
+      budget: budget as import('./experiments/parity').ParityBudget,
+      seeds: intOption(v.seeds as string | undefined, 'seeds'),
+      K,
+      epochs: intOption(v.epochs as string | undefined, 'epochs'),
+      overrides,
+      threads: intOption(v.threads as string | undefined, 'threads'),
+      sides: side ? [side as 'workbench' | 'torch'] : undefined,
+      force: Boolean(v.force),
+      run: { resultsDir: c.resultsDir, dataDir: c.dataDir, backend: c.backend, quiet: c.quiet },
+    });
+    const title = `Parity ${r.method}${r.K ? ` K=${r.K}` : ''} (${r.budget}, seeds ${r.seeds.join(',')})`;
+    const figs = (['loss', 'knnAcc'] as const).map((m) =>
+      plots.lineFigure(P.parityCurves(r, m), { title: `${title}: ${m === 'loss' ? 'training loss' : 'kNN accuracy'}`, x: { title: 'epoch' }, y: { title: m } }),
+    );
+    plots.writeFigureHtml(path.join(r.dir, 'parity.html'), title, figs);
+    if (!v.json) process.stdout.write(`${P.parityTable(r)}\n${path.join(r.dir, 'parity.json')}\n\n`);
+    results.push(r);
+  }
+  if (v.json) process.stdout.write(JSON.stringify(results.length === 1 ? results[0] : results, null, 1) + '\n');
+}
+
 export async function main(argv: string[]): Promise<number> {
   const command = argv[0] && !argv[0].startsWith('-') ? argv[0] : undefined;
   if (!command) {
@@ -395,6 +485,9 @@ export async function main(argv: string[]): Promise<number> {
     case 'reproduce':
       await cmdReproduce(v);
       break;
+    case 'parity':
+      await cmdParity(v);
+      break;
   }
   return 0;
 }
@@ -405,6 +498,8 @@ if (require.main === module) {
   else main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
+      // An interrupted run has said where it resumes; exit as the signal would.
+      if (e instanceof Error && e.name === 'RunInterrupted') process.exit((e as Error & { signal?: string }).signal === 'SIGTERM' ? 143 : 130);
       const msg = e instanceof Error ? e.message : String(e);
       process.stderr.write(`cwb: ${msg}\n`);
       if (e instanceof UsageError) process.stderr.write(`Run 'cwb --help' for usage.\n`);

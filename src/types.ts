@@ -48,6 +48,8 @@ export interface DatasetConfig {
   testSubset?: number;
   /** Resize images to this size (square) while loading. */
   resize?: number;
+  /** For `folder` / CIFAR class folders: load every image with this many channels (1 or 3); default the majority of the images. */
+  channels?: number;
   /** For `synthetic`: images per class per split and image size. */
   synthetic?: { perClass?: number; testPerClass?: number; size?: number; classes?: number; channels?: number; colour?: 'class' | 'random' };
   /** Seed of the subset choice / synthetic generator. */

@@ -3,6 +3,7 @@ import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
 import { batchNormTrain } from '../src/ops/batch-norm-train';
+import { initTestBackend, TEST_BACKEND } from './test-backend';
 
 function reference(x: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, S: number, relu: boolean): tf.Tensor4D {
   const [N, H, W, C] = x.shape;
@@ -18,11 +19,11 @@ function maxRel(a: tf.Tensor, b: tf.Tensor): number {
 
 describe('batchNormTrain (fused BN + ReLU with a hand-written gradient)', function () {
   this.timeout(120000);
-  before(async () => {
-    await initBackend('wasm', { quiet: true });
+  before(async function () {
+    await initTestBackend(this);
   });
 
-  for (const backend of ['wasm', 'cpu']) {
+  for (const backend of [TEST_BACKEND, 'cpu']) {
     for (const [S, relu] of [
       [1, false],
       [1, true],
@@ -61,7 +62,7 @@ describe('batchNormTrain (fused BN + ReLU with a hand-written gradient)', functi
   }
 
   it('keeps fewer tensors alive for the backward pass than the plain-op version', async () => {
-    await tf.setBackend('wasm');
+    await tf.setBackend(TEST_BACKEND);
     const x = tf.randomNormal([16, 8, 8, 32]) as tf.Tensor4D;
     const g = tf.ones([32]) as tf.Tensor1D;
     const b = tf.zeros([32]) as tf.Tensor1D;

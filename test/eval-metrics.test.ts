@@ -8,6 +8,7 @@ import { linearProbeOnFeatures } from '../src/eval/linear-probe';
 import { alignment, uniformity } from '../src/eval/align-uniform';
 import { confusionMatrix, perClassAccuracy } from '../src/eval/confusion';
 import { pca2d } from '../src/eval/projection';
+import { initTestBackend, TEST_BACKEND } from './test-backend';
 
 /** n points per class around C random centres in D dimensions (well separated). */
 function clusters(C: number, D: number, n: number, spread: number, seed: number): { x: number[][]; y: Int32Array } {
@@ -24,8 +25,8 @@ function clusters(C: number, D: number, n: number, spread: number, seed: number)
 }
 
 describe('eval: kNN monitor, linear probe, alignment/uniformity, confusion, PCA', () => {
-  before(async () => {
-    await initBackend('wasm', { quiet: true });
+  before(async function () {
+    await initTestBackend(this);
   });
 
   it('kNN weights neighbours by exp(sim / T): one very close neighbour outvotes two far ones', () => {

@@ -4,6 +4,7 @@ import { initBackend } from '../src/backend/init';
 import { loadDataset } from '../src/data';
 import { extractFeatures, extractViewPairs, headOf, linearProbe, type FeatureFn } from '../src/eval';
 import type { ImageSet } from '../src/types';
+import { initTestBackend, TEST_BACKEND } from './test-backend';
 
 describe('eval: probes through a feature function on images', () => {
   let train: ImageSet;
@@ -12,7 +13,7 @@ describe('eval: probes through a feature function on images', () => {
   const fn: FeatureFn = (x) => tf.tidy(() => tf.avgPool(x, 4, 4, 'valid').reshape([x.shape[0], -1]) as tf.Tensor2D);
 
   before(async () => {
-    await initBackend('wasm', { quiet: true });
+    await initBackend(TEST_BACKEND, { quiet: true });
     const cfg = { name: 'synthetic' as const, synthetic: { perClass: 40, testPerClass: 20, size: 16, classes: 4, channels: 3 }, seed: 0 };
     train = await loadDataset(cfg, 'train');
     test = await loadDataset(cfg, 'test');

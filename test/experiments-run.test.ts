@@ -6,6 +6,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
 import { ablation, acquireRunLock, applyOverrides, loadCheckpoint, readMetrics, run, runId, type RunConfig } from '../src/experiments';
+import { initTestBackend, TEST_BACKEND } from './test-backend';
 
 const ROOT = path.resolve(__dirname, '..');
 // node with tsx's require hook: the child is the training process itself (the tsx CLI would run the
@@ -33,7 +34,7 @@ function childScript(dir: string, cfg: RunConfig, resultsDir: string): string {
     `import { initBackend } from ${JSON.stringify(path.join(ROOT, 'src/backend/init'))};
 import { run } from ${JSON.stringify(path.join(ROOT, 'src/experiments'))};
 (async () => {
-  await initBackend('wasm', { quiet: true });
+  await initBackend(${JSON.stringify(TEST_BACKEND)}, { quiet: true });
   const cfg = ${JSON.stringify(cfg)};
   const r = await run(cfg, { resultsDir: ${JSON.stringify(resultsDir)}, quiet: true, onProgress: (p) => {
     if (p.phase === 'train') process.stdout.write('STEP ' + p.epoch + ' ' + p.step + '\\n');
@@ -55,7 +56,7 @@ interface ChildResult {
 /** Run the child; `killWhen` sees each stdout line and returns true to SIGKILL the child. */
 function runChild(script: string, killWhen?: (line: string) => boolean): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, script], { cwd: ROOT, env: { ...process.env, CWB_BACKEND: 'wasm' } });
+    const child = spawn(process.execPath, [...NODE_ARGS, script], { cwd: ROOT, env: { ...process.env, CWB_BACKEND: TEST_BACKEND } });
     let stdout = '';
     let stderr = '';
     let buf = '';
@@ -76,8 +77,8 @@ function runChild(script: string, killWhen?: (line: string) => boolean): Promise
 }
 
 describe('experiments: runs, checkpoints and resume', () => {
-  before(async () => {
-    await initBackend('wasm', { quiet: true });
+  before(async function () {
+    await initTestBackend(this);
   });
 
   it('writes config, metrics per epoch and eval, checkpoint and summary; a second call does nothing', async () => {

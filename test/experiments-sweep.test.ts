@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { initBackend } from '../src/backend/init';
 import { ablation, applyOverrides, listRuns, sweep, sweepPoints, writeReport, type RunConfig } from '../src/experiments';
+import { initTestBackend, TEST_BACKEND } from './test-backend';
 
 const ROOT = path.resolve(__dirname, '..');
 const NODE_ARGS = ['--require', require.resolve('tsx/cjs')];
@@ -17,7 +18,7 @@ function tmp(prefix: string): string {
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; seconds: number }> {
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, CLI, ...args], { cwd: ROOT, env: { ...process.env, CWB_BACKEND: 'wasm' } });
+    const child = spawn(process.execPath, [...NODE_ARGS, CLI, ...args], { cwd: ROOT, env: { ...process.env, CWB_BACKEND: TEST_BACKEND } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -34,8 +35,8 @@ function csvRows(file: string): Record<string, string>[] {
 }
 
 describe('experiments: sweeps, indices, merged reports', () => {
-  before(async () => {
-    await initBackend('wasm', { quiet: true });
+  before(async function () {
+    await initTestBackend(this);
   });
 
   it('runs a list sweep, and a finished sweep run again does nothing', async () => {

@@ -3,11 +3,12 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
 import { createMethod } from '../src/methods/factory';
 import { disposeBatch, randomBatch, SGD, TINY_DATA, TINY_ENCODER, tinyConfigs } from './methods-helpers';
+import { initTestBackend, TEST_BACKEND } from './test-backend';
 
 describe('methods: tensor count stays constant over 50 training steps', function () {
   this.timeout(600000);
-  before(async () => {
-    await initBackend('wasm', { quiet: true });
+  before(async function () {
+    await initTestBackend(this);
   });
 
   for (const { label, method } of tinyConfigs()) {
@@ -41,8 +42,8 @@ describe('methods: tensor count stays constant over 50 training steps', function
 
 describe('methods: two instances from one seed train bit-identically', function () {
   this.timeout(600000);
-  before(async () => {
-    await initBackend('wasm', { quiet: true });
+  before(async function () {
+    await initTestBackend(this);
   });
 
   for (const { label, method } of tinyConfigs()) {

@@ -8,13 +8,14 @@ import { Moco } from '../src/methods/moco';
 import { l2Normalize } from '../src/models/queue';
 import type { Method } from '../src/types';
 import { disposeBatch, randomBatch, SGD, TINY_DATA, TINY_ENCODER, tinyConfigs } from './methods-helpers';
+import { initTestBackend, TEST_BACKEND } from './test-backend';
 
 const snapshot = (vars: Map<string, tf.Variable>) => new Map([...vars].map(([n, v]) => [n, Float32Array.from(v.dataSync())]));
 
 describe('methods: MoCo / MoCHi mechanics, checkpoint state', function () {
   this.timeout(600000);
-  before(async () => {
-    await initBackend('wasm', { quiet: true });
+  before(async function () {
+    await initTestBackend(this);
   });
 
   const mocoBase = { K: 20, dim: 16, bnSplits: 2, mlp: true, T: 0.2, m: 0.99 };
@@ -151,8 +152,8 @@ describe('methods: MoCo / MoCHi mechanics, checkpoint state', function () {
 
 describe('methods: MoCo trainStep is one SGD step on the MoCo loss (independent recomputation)', function () {
   this.timeout(600000);
-  before(async () => {
-    await initBackend('wasm', { quiet: true });
+  before(async function () {
+    await initTestBackend(this);
   });
 
   it('parameters after the first step equal theta - lr * (grad L + wd * theta) with L recomputed from a copy of the network', async () => {

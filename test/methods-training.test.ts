@@ -24,6 +24,7 @@ import { createMethod } from '../src/methods/factory';
 import { learningRateAt } from '../src/optim/schedule';
 import type { AugmentPipeline } from '../src/data/augment/presets';
 import type { DatasetConfig, ImageSet, Method, MethodConfig } from '../src/types';
+import { initTestBackend, TEST_BACKEND } from './test-backend';
 
 const SEED = Number(process.env.CWB_TRAIN_SEED ?? 1);
 const DATA: DatasetConfig = {
@@ -75,7 +76,7 @@ describe('methods: a few epochs on synthetic data raise kNN accuracy well above 
   let train: ImageSet;
   let test: ImageSet;
   before(async () => {
-    await initBackend('wasm', { quiet: true });
+    await initBackend(TEST_BACKEND, { quiet: true });
     train = await loadDataset(DATA, 'train');
     test = await loadDataset(DATA, 'test');
   });

@@ -1,5 +1,5 @@
-"""One training step of each method in PyTorch, as the TF.js methods do it (see
-/work/shared/reference/papers.md): MoCo v2, MoCHi (N, s, s'), MixCo (beta, mixT), SupCon (T).
+"""One training step of each method in PyTorch, as the TF.js methods do it (the formulas are
+in the doc comments of src/methods/): MoCo v2, MoCHi (N, s, s'), MixCo (beta, mixT), SupCon (T).
 Each `make_step` returns a closure step(batch) -> loss that runs one SGD step."""
 import copy
 

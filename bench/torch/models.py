@@ -1,13 +1,45 @@
 """The bench's PyTorch twins of src/models: the small ConvNet (src/models/convnet.ts) and
 ResNet-18 with the CIFAR stem (src/models/resnet.ts, torchvision BasicBlock), plus the heads
-(src/models/heads.ts). NCHW here; same layers, widths, BN (eps 1e-5, momentum 0.1) and init."""
+(src/models/heads.ts). NCHW here; same layers, widths, BN (eps 1e-5, momentum 0.1) and init.
+`bn_splits` > 1 uses split BN (SplitBatchNorm) in every BN layer."""
+from functools import partial
+
 import torch
 from torch import nn
 
 
-def conv_bn_relu(cin: int, cout: int, stride: int) -> nn.Sequential:
+class SplitBatchNorm(nn.BatchNorm2d):
+    """BatchNorm with training statistics per split, as src/ops/batch-norm-train.ts: sample n is in
+    split n mod S (the MoCo CIFAR-10 demo's split BN, which stands in for per-GPU BN on one device).
+    Viewing [N, C, H, W] as [N / S, S * C, H, W] puts split j in channel block j, so one batch_norm
+    call normalises every split on its own. The running averages move by the mean of the splits'
+    batch statistics; evaluation is plain BN on them."""
+
+    def __init__(self, num_features: int, num_splits: int, **kw):
+        super().__init__(num_features, **kw)
+        self.num_splits = num_splits
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return super().forward(x)
+        n, c, h, w = x.shape
+        s = self.num_splits
+        mean_s, var_s = self.running_mean.repeat(s), self.running_var.repeat(s)  # [S * C], updated in place
+        y = nn.functional.batch_norm(x.reshape(n // s, s * c, h, w), mean_s, var_s, self.weight.repeat(s),
+                                     self.bias.repeat(s), True, self.momentum, self.eps)
+        with torch.no_grad():
+            self.running_mean.copy_(mean_s.reshape(s, c).mean(0))
+            self.running_var.copy_(var_s.reshape(s, c).mean(0))
+        return y.reshape(n, c, h, w)
+
+
+def norm_layer(bn_splits: int = 1):
+    return nn.BatchNorm2d if bn_splits <= 1 else partial(SplitBatchNorm, num_splits=bn_splits)
+
+
+def conv_bn_relu(cin: int, cout: int, stride: int, norm=nn.BatchNorm2d) -> nn.Sequential:
     return nn.Sequential(
-        nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
+        nn.Conv2d(cin, cout, 3, stride, 1, bias=False), norm(cout), nn.ReLU(inplace=True)
     )
 
 
@@ -15,13 +47,13 @@ class ConvNet(nn.Module):
     """8 conv3x3-BN-ReLU layers, widths 32, 64, 128, 256 (two each; the first of stages 1-3 has
     stride 2), global average pool -> [N, 256]."""
 
-    def __init__(self, in_ch: int = 3, width: float = 1.0):
+    def __init__(self, in_ch: int = 3, width: float = 1.0, norm=nn.BatchNorm2d):
         super().__init__()
         layers, c_in = [], in_ch
         for i, c in enumerate([32, 64, 128, 256]):
             c = max(1, round(c * width))
             for j in range(2):
-                layers.append(conv_bn_relu(c_in, c, 2 if i > 0 and j == 0 else 1))
+                layers.append(conv_bn_relu(c_in, c, 2 if i > 0 and j == 0 else 1, norm))
                 c_in = c
         self.features = nn.Sequential(*layers)
         self.feature_dim = c_in
@@ -32,15 +64,15 @@ class ConvNet(nn.Module):
 
 
 class BasicBlock(nn.Module):
-    def __init__(self, cin: int, planes: int, stride: int):
+    def __init__(self, cin: int, planes: int, stride: int, norm=nn.BatchNorm2d):
         super().__init__()
         self.conv1 = nn.Conv2d(cin, planes, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
+        self.bn1 = norm(planes)
         self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
+        self.bn2 = norm(planes)
         self.downsample = None
         if stride != 1 or cin != planes:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+            self.downsample = nn.Sequential(nn.Conv2d(cin, planes, 1, stride, bias=False), norm(planes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = torch.relu(self.bn1(self.conv1(x)))
@@ -51,16 +83,16 @@ class BasicBlock(nn.Module):
 class ResNet18Cifar(nn.Module):
     """torchvision ResNet-18 with the CIFAR stem (conv3x3 s1 p1 + BN + ReLU, no max-pool)."""
 
-    def __init__(self, in_ch: int = 3, width: float = 1.0):
+    def __init__(self, in_ch: int = 3, width: float = 1.0, norm=nn.BatchNorm2d):
         super().__init__()
         ch = lambda n: max(1, round(n * width))
         self.conv1 = nn.Conv2d(in_ch, ch(64), 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(ch(64))
+        self.bn1 = norm(ch(64))
         blocks, c_in = [], ch(64)
         for i in range(4):
             planes = ch(64 * 2 ** i)
             for j in range(2):
-                blocks.append(BasicBlock(c_in, planes, 2 if i > 0 and j == 0 else 1))
+                blocks.append(BasicBlock(c_in, planes, 2 if i > 0 and j == 0 else 1, norm))
                 c_in = planes
         self.layers = nn.Sequential(*blocks)
         self.feature_dim = c_in
@@ -77,11 +109,15 @@ def init_weights(m: nn.Module) -> None:
 
 
 class Encoder(nn.Module):
-    """Backbone + head: 'mlp' = Linear(f, f) -> ReLU -> Linear(f, dim) (MoCo v2, SupCon), 'linear'."""
+    """Backbone + head: 'mlp' = Linear(f, f) -> ReLU -> Linear(f, dim) (MoCo v2, SupCon), 'linear'
+    (MoCo v1, and the CE classifier with dim = number of classes)."""
 
-    def __init__(self, arch: str, head: str = "mlp", dim: int = 128):
+    def __init__(self, arch: str, head: str = "mlp", dim: int = 128, in_ch: int = 3, width: float = 1.0, bn_splits: int = 1):
         super().__init__()
-        self.backbone = ConvNet() if arch == "convnet" else ResNet18Cifar()
+        if arch not in ("convnet", "resnet18"):
+            raise ValueError(f"encoder.arch: the PyTorch twin has convnet and resnet18, got {arch!r}")
+        cls = ConvNet if arch == "convnet" else ResNet18Cifar
+        self.backbone = cls(in_ch, width, norm_layer(bn_splits))
         f = self.backbone.feature_dim
         self.fc = nn.Sequential(nn.Linear(f, f), nn.ReLU(inplace=True), nn.Linear(f, dim)) if head == "mlp" else nn.Linear(f, dim)
 

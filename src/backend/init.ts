@@ -110,7 +110,10 @@ async function activateTensorflow(pkg: TfjsNodePackage): Promise<string> {
     throw new Error(/Cannot find module/.test(m) ? 'not installed' : m);
   }
   if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but its backend failed to initialise`);
-  return pkg === '@tensorflow/tfjs-node-gpu' ? 'libtensorflow (CUDA)' : 'libtensorflow (CPU)';
+  if (pkg === '@tensorflow/tfjs-node') return 'libtensorflow (CPU)';
+  // The CUDA build runs on the CPU when libtensorflow finds no CUDA device or driver.
+  const onGpu = (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice;
+  return onGpu ? 'libtensorflow (CUDA)' : 'libtensorflow (CUDA build; no CUDA GPU found, running on the CPU)';
 }
 
 /** What Dawn reports of the adapter it would use. */

@@ -11,7 +11,7 @@ import type { DatasetConfig, DatasetInfo, ImageSet, Split } from '../types';
 import { CIFAR10_CLASSES, CIFAR100_CLASSES, cifarClassNames, loadCifarBinary, type CifarVariant } from './cifar-binary';
 import { downloadFromMirrors } from './download';
 import { loadIdxPair } from './idx';
-import { countFolderSplit, folderClassNames, listFolderSplit, loadFolderSplit } from './image-folder';
+import { countFolderSplit, folderChannels, folderClassNames, listFolderSplit, loadFolderSplit } from './image-folder';
 import { DATASET_SOURCES } from './manifest';
 import { resolveDataRoot } from './paths';
 import { probeImageSync } from './probe';
@@ -257,7 +257,8 @@ function folderInfo(cfg: DatasetConfig, dir: string): DatasetInfo {
   if (!probe && !cfg.resize) {
     throw new Error(`${firstFile}: cannot read the image size from its header (not PNG/JPEG); set the dataset's 'resize' option`);
   }
-  const channels = probe?.channels ?? 3;
+  // Decided for the whole dataset (config, else the majority of both splits), as loading does.
+  const channels = folderChannels(dir, { channels: cfg.channels, dataRoot: resolveDataRoot(cfg.dataRoot), quiet: true }).channels;
   return {
     name: cfg.name === 'folder' ? path.basename(dir) : cfg.name,
     imageSize: cfg.resize ? [cfg.resize, cfg.resize] : [probe!.height, probe!.width],
@@ -325,7 +326,7 @@ export async function loadDataset(cfg: DatasetConfig, split: Split, opts: LoadOp
       c = 1;
       classNames = cfg.name === 'mnist' ? MNIST_CLASSES : FASHION_CLASSES;
     } else {
-      const d = await loadFolderSplit(loc.dir, split, { resize: cfg.resize, dataRoot: root, quiet: opts.quiet });
+      const d = await loadFolderSplit(loc.dir, split, { resize: cfg.resize, dataRoot: root, quiet: opts.quiet, channels: cfg.channels });
       ({ images, labels, n, h, w, c, classNames } = d);
       resizedAlready = true;
       if (cfg.name === 'folder') name = path.basename(loc.dir);

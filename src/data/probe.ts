@@ -9,6 +9,8 @@ export interface ImageProbe {
   height: number;
   /** 1 (grey, grey+alpha) or 3 (RGB, RGBA, palette). */
   channels: number;
+  /** True for PNGs with an alpha channel (grey+alpha, RGBA). */
+  alpha?: boolean;
 }
 
 /** Width, height and channels from a PNG or JPEG header; undefined for other formats. */
@@ -20,7 +22,7 @@ export function probeImageSync(file: string): ImageProbe | undefined {
     const b = head.subarray(0, len);
     if (len >= 26 && b.readUInt32BE(0) === 0x89504e47) {
       const colorType = b[25];
-      return { width: b.readUInt32BE(16), height: b.readUInt32BE(20), channels: colorType === 0 || colorType === 4 ? 1 : 3 };
+      return { width: b.readUInt32BE(16), height: b.readUInt32BE(20), channels: colorType === 0 || colorType === 4 ? 1 : 3, alpha: colorType === 4 || colorType === 6 };
     }
     if (len >= 4 && b[0] === 0xff && b[1] === 0xd8) {
       let off = 2;

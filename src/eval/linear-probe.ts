@@ -14,7 +14,7 @@
  * either extracting features once or re-extracting augmented features every epoch.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../util/rng';
+import { Rng, tfSeedOf } from '../util/rng';
 
 export type LinearProtocol = 'moco' | 'supcon' | 'fast';
 
@@ -85,7 +85,7 @@ export class LinearHead {
   constructor(readonly dim: number, readonly numClasses: number, seed: number) {
     // MoCo: fc.weight ~ N(0, 0.01), fc.bias = 0.
     // Created inside tidy so the initial-value tensors are released (variables survive tidy).
-    this.W = tf.tidy(() => tf.variable(tf.randomNormal([dim, numClasses], 0, 0.01, 'float32', seed)));
+    this.W = tf.tidy(() => tf.variable(tf.randomNormal([dim, numClasses], 0, 0.01, 'float32', tfSeedOf(seed))));
     this.b = tf.tidy(() => tf.variable(tf.zeros([numClasses])));
     this.vW = tf.tidy(() => tf.variable(tf.zeros([dim, numClasses])));
     this.vb = tf.tidy(() => tf.variable(tf.zeros([numClasses])));

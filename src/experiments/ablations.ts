@@ -145,7 +145,8 @@ const SETTINGS: Record<Budget, BudgetSettings> = {
       confusion: true,
       batchSize: 512,
     }),
-    Ks: [256, 1024, 4096, 16384],
+    // The smallest K holds one batch of 512 keys (the reference asserts K % batch == 0).
+    Ks: [512, 1024, 4096, 16384],
     K: 4096,
     ms: [0, 0.9, 0.99, 0.999],
     m: 0.99,

@@ -15,6 +15,7 @@ import type {
 } from '../types';
 import type { LinearProbeConfig } from '../eval/linear-probe';
 import { defaultMethodConfig } from '../methods/defaults';
+import { segmentProblem } from './paths';
 
 export interface EvalConfig {
   /** Run the kNN monitor every this many epochs (and after the last); 0 = only after the last. */
@@ -219,7 +220,10 @@ function checkLinear(path: string, v: unknown, errors: string[]): void {
 export function validateConfig(cfg: unknown): RunConfig {
   const errors: string[] = [];
   if (!checkObject('', cfg, {
-    experiment: (p, v) => (typeof v === 'string' && /^[A-Za-z0-9._-]+$/.test(v) ? undefined : `${p} must be a name of letters, digits, '.', '_' or '-', got ${show(v)}`),
+    experiment: (p, v) =>
+      typeof v === 'string' && /^[A-Za-z0-9._-]+$/.test(v) && !segmentProblem(v)
+        ? undefined
+        : `${p} must be a folder name of letters, digits, '.', '_' or '-' (not '.' or '..'), got ${show(v)}`,
     name: str,
     dataset: () => undefined,
     augmentation: oneOf(AUGMENT_PRESET_NAMES),
@@ -246,6 +250,7 @@ export function validateConfig(cfg: unknown): RunConfig {
     trainSubset: optional(posInt),
     testSubset: optional(posInt),
     resize: optional(posInt),
+    channels: optional((p, v) => (v === 1 || v === 3 ? undefined : `${p} must be 1 or 3, got ${show(v)}`)),
     synthetic: optional((p, v) => (typeof v === 'object' && v !== null ? undefined : `${p} must be an object, got ${show(v)}`)),
     seed: optional(int),
   }, errors);
@@ -258,6 +263,9 @@ export function validateConfig(cfg: unknown): RunConfig {
       channels: optional((p, v) => (v === 1 || v === 3 ? undefined : `${p} must be 1 or 3, got ${show(v)}`)),
       colour: optional(oneOf(['class', 'random'])),
     }, errors);
+  }
+  if (ds && ds.channels !== undefined && !['folder', 'cifar10', 'cifar100'].includes(ds.name as string)) {
+    errors.push(`dataset.channels applies to class-folder datasets (folder, or CIFAR stored as class folders), not ${show(ds.name)}`);
   }
   if (ds && ds.name === 'folder' && ds.path === undefined) errors.push(`dataset.path is required when dataset.name is "folder"`);
   checkObject('encoder', c.encoder, { arch: oneOf(ARCHS), stem: optional(oneOf(['cifar', 'imagenet'])), width: optional(positive) }, errors);
@@ -303,8 +311,62 @@ export function validateConfig(cfg: unknown): RunConfig {
   if (m && isInt(m.bnSplits) && isInt(c.batchSize) && m.bnSplits > 0 && (c.batchSize as number) % m.bnSplits !== 0) {
     errors.push(`batchSize (${c.batchSize}) must be a multiple of method.bnSplits (${m.bnSplits})`);
   }
+  if (m && isInt(c.batchSize)) checkQueueAndSplits(m, c.batchSize as number, errors);
   if (errors.length) throw new Error(errors.length === 1 ? errors[0] : `invalid run config: ${errors.join('; ')}`);
   return cfg as unknown as RunConfig;
+}
+
+/** Keys a queue-based method enqueues per step (2B for symmetric MoCo), or undefined without a queue. */
+function keysPerStep(m: Record<string, unknown>, batchSize: number): number | undefined {
+  if (m.name === 'moco' || m.name === 'mochi') return m.symmetric === true ? 2 * batchSize : batchSize;
+  if (m.name === 'mixco' && m.base === 'moco') return batchSize;
+  return undefined;
+}
+
+/**
+ * What the reference implementations assert: a queue holds at least one step's keys
+ * (`assert K % batch == 0` in MoCo's dequeue_and_enqueue), and MixCo's query forward of
+ * B + B/2 images (views and mixes) splits evenly into the BN splits.
+ */
+function checkQueueAndSplits(m: Record<string, unknown>, batchSize: number, errors: string[]): void {
+  const keys = keysPerStep(m, batchSize);
+  if (keys !== undefined && isInt(m.K) && m.K > 0 && m.K < keys) {
+    errors.push(
+      `method.K (${m.K}) must be at least the keys enqueued per step (${keys}: batchSize ${batchSize}${keys > batchSize ? ' x 2, symmetric' : ''}); ` +
+        `the reference asserts K % batch == 0`,
+    );
+  }
+  if (m.name === 'mixco') {
+    if (batchSize % 2 !== 0) errors.push(`batchSize (${batchSize}) must be even for mixco (half-split mixing: B/2 mixed images)`);
+    else if (m.base === 'moco' && isInt(m.bnSplits) && m.bnSplits > 0 && (batchSize / 2) % m.bnSplits !== 0) {
+      errors.push(
+        `method.bnSplits (${m.bnSplits}) must divide the ${batchSize / 2} mixed images of a batch of ${batchSize} ` +
+          `(mixco's query forward of ${batchSize + batchSize / 2} images is split into bnSplits sub-batches)`,
+      );
+    }
+  }
+}
+
+/**
+ * Settings that are valid but probably not meant (one line each): a queue size that is not a
+ * multiple of the keys per step (the reference asserts it; here the queue wraps around), a
+ * learning-rate warm-up or a MoCHi warm-up that lasts the whole run.
+ */
+export function configWarnings(cfg: RunConfig): string[] {
+  const out: string[] = [];
+  const m = cfg.method as unknown as Record<string, unknown>;
+  const keys = keysPerStep(m, cfg.batchSize);
+  if (keys !== undefined && isInt(m.K) && m.K >= keys && m.K % keys !== 0) {
+    out.push(`method.K (${m.K}) is not a multiple of the ${keys} keys enqueued per step (the reference asserts K % batch == 0; here the queue wraps around)`);
+  }
+  const w = cfg.schedule.warmupEpochs ?? 0;
+  if (w > 0 && w >= cfg.epochs) {
+    out.push(`schedule.warmupEpochs (${w}) is not shorter than the run (epochs ${cfg.epochs}): the learning rate never reaches optimizer.lr`);
+  }
+  if (m.name === 'mochi' && isInt(m.warmupEpochs) && m.warmupEpochs > 0 && m.warmupEpochs >= cfg.epochs) {
+    out.push(`method.warmupEpochs (${m.warmupEpochs}) is not shorter than the run (epochs ${cfg.epochs}): no hard negatives are ever mixed (this trains plain MoCo)`);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

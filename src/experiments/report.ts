@@ -24,7 +24,7 @@ import {
 import { readJson, writeFileAtomic } from '../util/fsx';
 import type { RunConfig } from './config';
 import { readMetrics, type MetricsRecord } from './metrics-log';
-import { FILES, resultsRoot } from './paths';
+import { experimentDir, FILES, outputFile, resultsRoot } from './paths';
 import type { RunSummary } from './runner';
 import type { ParamValue } from './sweep';
 
@@ -42,7 +42,7 @@ export const METRIC_COLUMNS = ['knnAcc', 'linearAcc', 'proxyAcc', 'alignment', '
 
 /** Every run folder (with a config.json) of one experiment. */
 export function listRuns(resultsDir: string | undefined, experiment: string): RunRecord[] {
-  const dir = path.join(resultsRoot(resultsDir), experiment);
+  const dir = experimentDir(resultsDir, experiment);
   if (!fs.existsSync(dir)) return [];
   const out: RunRecord[] = [];
   for (const id of fs.readdirSync(dir).sort()) {
@@ -334,7 +334,7 @@ export function sweepSummary(experiment: string, groups: GroupRow[]): string {
 /** Write `<results>/<experiment>/results.csv` (one row per run on disk); returns the path and rows. */
 export function writeExperimentCsv(resultsDir: string | undefined, experiment: string, records = listRuns(resultsDir, experiment)): { file: string; rows: ReportRow[] } {
   const rows = records.map(runRow);
-  const file = path.join(resultsRoot(resultsDir), experiment, 'results.csv');
+  const file = outputFile(resultsDir, experiment, 'results.csv');
   writeFileAtomic(file, toCsv(rows));
   return { file, rows };
 }

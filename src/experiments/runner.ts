@@ -18,7 +18,7 @@ import { disposeBatch, loadDataset, Loader } from '../data';
 import { createMethod } from '../methods';
 import { learningRateAt } from '../optim';
 import type { DatasetConfig, ImageSet, Method, Split } from '../types';
-import { Rng } from '../util/rng';
+import { Rng, tfSeedOf } from '../util/rng';
 import { readJson, writeJsonAtomic } from '../util/fsx';
 import { alignment, uniformity } from '../eval/align-uniform';
 import { confusionMatrix } from '../eval/confusion';
@@ -27,9 +27,9 @@ import { knnEvaluate } from '../eval/knn';
 import { linearProbe } from '../eval/probe';
 import { pca2d } from '../eval/projection';
 import { cleanCheckpointTemps, disposeState, loadCheckpoint, saveCheckpoint } from './checkpoint';
-import { canonicalJson, runId as runIdOf, validateConfig, type RunConfig } from './config';
+import { canonicalJson, configWarnings, runId as runIdOf, validateConfig, type RunConfig } from './config';
 import { appendMetrics, readMetrics, truncateMetrics, type MetricsRecord } from './metrics-log';
-import { acquireRunLock, type RunLock } from './lock';
+import { acquireRunLock, LockHeldError, lockState, type RunLock } from './lock';
 import { FILES, runDirOf } from './paths';
 import { ProgressBar, type ProgressEvent } from './progress';
 
@@ -130,33 +130,104 @@ async function ensureBackend(backend?: string): Promise<void> {
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
+/** Thrown by `run` when SIGINT or SIGTERM stopped it; the run resumes from `resumesFrom` epochs. */
+export class RunInterrupted extends Error {
+  constructor(
+    readonly signal: NodeJS.Signals,
+    readonly resumesFrom: number,
+    readonly dir: string,
+    readonly resumesAtStep = 0,
+  ) {
+    super(`interrupted; resumes from epoch ${resumesFrom}${resumesAtStep ? `, step ${resumesAtStep}` : ''}`);
+    this.name = 'RunInterrupted';
+  }
+}
+
+/** Set by the SIGINT/SIGTERM handlers of a running `run`; checked between steps. */
+interface Interrupt {
+  signal?: NodeJS.Signals;
+}
+
+/**
+ * While `body` runs, SIGINT and SIGTERM ask it to stop at the next step (it checks
+ * `interrupt.signal`); a second signal releases the lock and exits at once.
+ */
+async function withSignals<T>(lock: RunLock, body: (interrupt: Interrupt) => Promise<T>): Promise<T> {
+  const interrupt: Interrupt = {};
+  const handler = (signal: NodeJS.Signals) => {
+    if (interrupt.signal) {
+      lock.release();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    interrupt.signal = signal;
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  try {
+    return await body(interrupt);
+  } finally {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  }
+}
+
+/** Delete what a run folder holds except its lock (a forced restart, under the lock). */
+function clearRunDir(dir: string, lock: RunLock): void {
+  for (const f of fs.readdirSync(dir)) {
+    if (f === path.basename(lock.file) || f.startsWith(`${path.basename(lock.file)}.`)) continue;
+    fs.rmSync(path.join(dir, f), { recursive: true, force: true });
+  }
+}
+
 /** Run (or resume) one configured training run. */
 export async function run(config: RunConfig, opts: RunOptions = {}): Promise<RunResult> {
   const cfg = withDataRoot(validateConfig(config), opts.dataDir);
   const id = runIdOf(cfg);
   const dir = runDirOf(opts.resultsDir, cfg.experiment, id);
   const summaryFile = path.join(dir, FILES.summary);
-  if (opts.force) fs.rmSync(dir, { recursive: true, force: true });
-  if (fs.existsSync(summaryFile)) {
+  if (opts.force) {
+    // Never under a live trainer: --force takes the lock first (a stale one is taken over).
+    const st = lockState(dir);
+    if (st && !st.stale && st.holder) {
+      throw new Error(
+        `refusing --force: ${dir} is being trained by process ${st.holder.pid} on ${st.holder.host} since ${st.holder.startedAt}; ` +
+          `stop that process first`,
+      );
+    }
+  } else if (fs.existsSync(summaryFile)) {
     return { runId: id, dir, summary: readJson<RunSummary>(summaryFile), resumedFrom: cfg.epochs, skipped: true };
   }
+  for (const w of configWarnings(cfg)) process.stderr.write(`[cwb] warning: ${id}: ${w}\n`);
   await ensureBackend(opts.backend);
   fs.mkdirSync(dir, { recursive: true });
-  const lock = acquireRunLock(dir);
+  let lock: RunLock;
   try {
-    return await runLocked(cfg, id, dir, opts, lock);
+    lock = acquireRunLock(dir);
+  } catch (e) {
+    if (opts.force && e instanceof LockHeldError) throw new Error(`refusing --force: ${e.message}`);
+    throw e;
+  }
+  try {
+    if (opts.force) clearRunDir(dir, lock);
+    return await withSignals(lock, (interrupt) => runLocked(cfg, id, dir, opts, lock, interrupt));
+  } catch (e) {
+    if (e instanceof RunInterrupted) process.stderr.write(`[cwb] ${id}: ${e.message} (${e.signal})\n`);
+    throw e;
   } finally {
     lock.release();
   }
 }
 
-async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptions, lock: RunLock): Promise<RunResult> {
+async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptions, lock: RunLock, interrupt: Interrupt): Promise<RunResult> {
   const summaryFile = path.join(dir, FILES.summary);
   if (fs.existsSync(summaryFile)) {
     // Finished by another process while this one waited for the backend.
     return { runId: id, dir, summary: readJson<RunSummary>(summaryFile), resumedFrom: cfg.epochs, skipped: true };
   }
   const { dataRoot: _root, ...datasetForFile } = cfg.dataset;
+  // Every write below is preceded by lock.verify(): a process that lost the lock (taken over as
+  // stale while it was paused, or by hand) stops without writing.
+  lock.verify();
   writeJsonAtomic(path.join(dir, FILES.config), { ...cfg, dataset: datasetForFile });
   cleanCheckpointTemps(dir);
 
@@ -175,6 +246,11 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
   let runner: Record<string, unknown> = { loaderSeed, trainSeconds: 0, evalSeconds: 0, images: 0, sessions: 0 };
   // Set when the checkpoint was taken inside an epoch: where to continue and the epoch's sums so far.
   let partial: PartialEpoch | undefined;
+  // What the last checkpoint holds: where an interrupted run resumes.
+  let saved = { epoch: 0, step: 0 };
+  const stopIfInterrupted = () => {
+    if (interrupt.signal) throw new RunInterrupted(interrupt.signal, saved.epoch, dir, saved.step);
+  };
   try {
     const ck = loadCheckpoint(dir);
     if (ck) {
@@ -188,9 +264,12 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
       partial = runner.partial as PartialEpoch | undefined;
       delete runner.partial;
       if (runner.loaderSeed !== loaderSeed) throw new Error(`${dir}: checkpoint was made with another loader seed`);
+      saved = { epoch: startEpoch, step: partial?.step ?? 0 };
+      lock.verify();
       truncateMetrics(metricsFile, startEpoch);
       bar.log(`${id}: resuming after epoch ${startEpoch}/${cfg.epochs}${partial ? `, step ${partial.step}` : ''}`);
     } else {
+      lock.verify();
       if (fs.existsSync(metricsFile)) fs.rmSync(metricsFile);
     }
     runner.sessions = (runner.sessions as number) + 1;
@@ -248,6 +327,7 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
         if (final) {
           rec.final = true;
           if (cfg.eval.confusion) {
+            lock.verify();
             writeJsonAtomic(path.join(dir, FILES.confusion), {
               source: 'knn',
               classNames: info.classNames,
@@ -274,7 +354,14 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
       let lr = cfg.optimizer.lr;
       const metricSums: Record<string, number> = { ...(resume?.metricSums ?? {}) };
       const stepEvery = cfg.checkpointEverySteps ?? 0;
+      // Where the epoch's wall time goes (this session's part of it): waiting for the loader's next
+      // augmented batch, and the training step (forward, backward, optimiser, key path).
+      let dataSeconds = 0;
+      let stepSeconds = 0;
+      let tMark = Date.now();
       for await (const batch of loader.epoch(epoch, step)) {
+        const tStep = Date.now();
+        dataSeconds += (tStep - tMark) / 1000;
         let res;
         try {
           lr = learningRateAt(cfg.schedule, cfg.optimizer.lr, epoch, step, steps, cfg.epochs);
@@ -284,6 +371,7 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
         } finally {
           disposeBatch(batch);
         }
+        stepSeconds += (Date.now() - tStep) / 1000;
         step++;
         lossSum += res.loss;
         for (const [k, v] of Object.entries(res.metrics)) metricSums[k] = (metricSums[k] ?? 0) + v;
@@ -297,7 +385,9 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
           const mid: PartialEpoch = { epoch, step, lossSum, metricSums: { ...metricSums }, seconds: (Date.now() - t0) / 1000 };
           const state = method.getState();
           try {
+            lock.verify();
             await saveCheckpoint(dir, state, { epoch, runId: id, runner: { ...runner, partial: mid } });
+            saved = { epoch, step };
           } finally {
             disposeState(state);
           }
@@ -309,6 +399,8 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
         lock.touch();
         emit({ phase: 'train', runId: id, epoch: epoch + 1, epochs: cfg.epochs, step, steps, loss: lossSum / step, lr, imagesPerSec: ips, etaSec: eta, metrics: {} });
         await tick();
+        stopIfInterrupted();
+        tMark = Date.now();
       }
       const seconds = (Date.now() - t0) / 1000;
       runner.trainSeconds = (runner.trainSeconds as number) + seconds;
@@ -323,13 +415,17 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
         steps: step,
         seconds,
         imagesPerSec: (step * cfg.batchSize) / Math.max(seconds, 1e-9),
+        dataSeconds,
+        stepSeconds,
         ...means,
         ...(diverged ? { diverged: true } : {}),
       };
+      lock.verify();
       appendMetrics(metricsFile, rec);
       const shown: Record<string, number> = { ...means };
       if (!diverged && cfg.eval.knnEvery > 0 && (epoch + 1) % cfg.eval.knnEvery === 0 && epoch + 1 < cfg.epochs) {
         const ev = await monitor(epoch + 1, false);
+        lock.verify();
         appendMetrics(metricsFile, ev);
         shown.knnAcc = ev.knnAcc as number;
       }
@@ -342,12 +438,15 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
             .map(([k, v]) => ` ${k} ${v.toFixed(4)}`)
             .join(''),
       );
+      stopIfInterrupted();
       emit({ phase: 'epoch', runId: id, epoch: epoch + 1, epochs: cfg.epochs, step, steps, loss: rec.loss as number, lr, imagesPerSec: rec.imagesPerSec as number, etaSec: (cfg.epochs - epoch - 1) * seconds, metrics: shown }, true);
       const every = cfg.checkpointEvery ?? 1;
       if (diverged || (epoch + 1) % every === 0 || epoch + 1 === stopAt) {
         const state = method.getState(); // copies, owned here
         try {
+          lock.verify();
           await saveCheckpoint(dir, state, { epoch: epoch + 1, runId: id, runner: { ...runner, diverged } });
+          saved = { epoch: epoch + 1, step: 0 };
         } finally {
           disposeState(state);
         }
@@ -362,10 +461,14 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
       return { runId: id, dir, resumedFrom: startEpoch, skipped: false };
     }
 
-    // Final evaluation (repeated in full if a previous session was killed during it).
+    // Final evaluation (repeated in full if a previous session was killed during it). Its
+    // randomness (probe head, shuffles, view pairs, PCA start) comes from the config seed only, so
+    // a resumed run and an uninterrupted one write the same summary.
     const finals: MetricsRecord = { type: 'eval', epoch: done, final: true };
     if (!diverged) {
+      stopIfInterrupted();
       Object.assign(finals, await monitor(done, true));
+      stopIfInterrupted();
       const tEval = Date.now();
       if (cfg.eval.linear) {
         emit({ phase: 'eval', runId: id, epoch: done, epochs: cfg.epochs, step: 0, steps, loss: NaN, lr: NaN, imagesPerSec: 0, etaSec: NaN, metrics: {}, message: `linear probe (${cfg.eval.linear.protocol})` }, true);
@@ -373,6 +476,7 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
         finals.linearAcc = lin.accuracy;
         finals.linearTrainAcc = lin.trainAccuracy;
         finals.linearEpochs = lin.config.epochs;
+        stopIfInterrupted();
       }
       if (cfg.eval.alignUniform) {
         const pairs = await extractViewPairs(projFn, test, {
@@ -392,7 +496,8 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
       if (cfg.eval.embeddings) {
         const emb = await extractFeatures(projFn, test, { limit: cfg.eval.embeddings, batchSize: evalBatch });
         try {
-          const p = await pca2d(emb.features);
+          const p = await pca2d(emb.features, { seed: tfSeedOf(cfg.seed) });
+          lock.verify();
           writeJsonAtomic(path.join(dir, FILES.embeddings), {
             features: 'projection',
             explainedVariance: p.explainedVariance,
@@ -405,6 +510,8 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
         }
       }
       runner.evalSeconds = (runner.evalSeconds as number) + (Date.now() - tEval) / 1000;
+      stopIfInterrupted();
+      lock.verify();
       appendMetrics(metricsFile, finals);
     }
 
@@ -437,6 +544,7 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
       device: report?.device ?? '',
       completedAt: new Date().toISOString(),
     };
+    lock.verify();
     writeJsonAtomic(summaryFile, summary);
     emit({ phase: 'done', runId: id, epoch: done, epochs: cfg.epochs, step: steps, steps, loss: summary.finalLoss ?? NaN, lr: NaN, imagesPerSec: summary.imagesPerSec ?? 0, etaSec: 0, metrics: { ...(summary.knnAcc !== null ? { knnAcc: summary.knnAcc } : {}) } }, true);
     bar.log(

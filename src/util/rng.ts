@@ -103,3 +103,11 @@ export class Rng {
     for (let i = 0; i < 4; i++) this.s[i] = state.s[i] >>> 0;
   }
 }
+
+/**
+ * A seed for TF.js's random ops derived from an integer seed. TF.js treats a falsy seed (0) as
+ * "no seed" and draws from Math.random, so seed 0 must never reach it directly.
+ */
+export function tfSeedOf(seed: number): number {
+  return new Rng(seed).nextUint32() || 1;
+}

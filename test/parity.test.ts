@@ -1,0 +1,67 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { initBackend } from '../src/backend/init';
+import { difference, parity, parityConfig, parityTable, stat, torchAvailable } from '../src/experiments/parity';
+
+describe('parity with PyTorch', () => {
+  it('statistics: mean, sample std and the 95% t-interval of the paired difference', () => {
+    const s = stat([1, 2, 3])!;
+    assert.equal(s.mean, 2);
+    assert.ok(Math.abs(s.std - 1) < 1e-12);
+    // d = [1, 2, 3]: mean 2, sd 1, t(2) = 4.303 -> 2 +- 4.303 / sqrt(3)
+    const d = difference([2, 4, 6], [1, 2, 3])!;
+    assert.equal(d.mean, 2);
+    assert.ok(Math.abs(d.ci95![1] - (2 + 4.303 / Math.sqrt(3))) < 1e-9);
+    assert.equal(difference([1], [0])!.ci95, null);
+    assert.equal(stat([NaN]), null);
+  });
+
+  it('parity configs are valid RunConfigs for every method, and bad names are refused', () => {
+    for (const m of ['moco', 'moco-v1', 'mochi', 'mixco', 'mixco-simclr', 'simclr', 'supcon', 'ce'] as const) {
+      const c = parityConfig(m, 'parity', 0);
+      assert.equal(c.epochs, 15);
+      assert.equal(c.batchSize, 128);
+      assert.equal(c.eval.knnFeatures, 'backbone');
+    }
+    assert.equal((parityConfig('moco', 'parity', 1, { K: 256 }).method as { K: number }).K, 256);
+    assert.throws(() => parityConfig('nope' as 'moco', 'parity', 0), /--method must be one of/);
+    assert.throws(() => parityConfig('moco', 'huge' as 'tiny', 0), /--budget must be one of/);
+  });
+
+  it('tiny budget: both sides train MoCo for 2 epochs and the table compares them', async function () {
+    const t = torchAvailable();
+    if (!t.ok) {
+      // CI installs bench/torch/requirements.txt: there the harness must run, so that it cannot rot.
+      if (process.env.CI === 'true') assert.fail(`CI runs the tiny parity case, but PyTorch is missing: ${t.reason}`);
+      console.log(`      skipped: ${t.reason}`);
+      this.skip();
+    }
+    this.timeout(180_000);
+    await initBackend(process.env.CWB_BACKEND ?? 'auto');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cwb-parity-'));
+    try {
+      const r = await parity({ method: 'moco', budget: 'tiny', seeds: 1, run: { resultsDir: dir, quiet: true }, log: () => undefined });
+      for (const side of [r.workbench, r.torch]) {
+        assert.equal(side.length, 1);
+        assert.equal(side[0].epochs.length, 2);
+        for (const e of side[0].epochs) {
+          assert.ok(Number.isFinite(e.loss) && e.loss > 0, `loss ${e.loss}`);
+          assert.ok(e.knnAcc! >= 0 && e.knnAcc! <= 1, `knnAcc ${e.knnAcc}`);
+          assert.ok(e.imagesPerSec > 0);
+        }
+        assert.ok(side[0].linearAcc! >= 0 && side[0].linearAcc! <= 1);
+      }
+      // Same network, recipe and data: the first epoch's mean loss (K = 64, log 65 = 4.17) agrees closely.
+      const l1 = r.curves.find((c) => c.metric === 'loss' && c.epoch === 1)!;
+      assert.ok(Math.abs(l1.diff!.mean) < 0.5, `epoch-1 loss differs by ${l1.diff!.mean}`);
+      const table = parityTable(r);
+      assert.match(table, /^parity moco K=64 budget tiny/);
+      assert.match(table, /final kNN %: workbench [\d.]+ ± [\d.]+, torch [\d.]+/);
+      assert.ok(fs.existsSync(path.join(r.dir, 'parity.json')));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
