@@ -123,6 +123,20 @@ class MixCo(MoCo):
         return self.cfg["beta"] * soft_ce
 
 
+def supcon_loss(z: torch.Tensor, lab: torch.Tensor, T: float, base_T: float) -> torch.Tensor:
+    """SupCon L_out over all views z [V, D] (L2-normalised) with labels lab [V]: every view is an
+    anchor, its positives the other views of its class (itself excluded); rows shifted by their max
+    for stability; scaled by T / base_T."""
+    n = z.shape[0]
+    logits = z @ z.T / T
+    logits = logits - logits.max(1, keepdim=True).values.detach()
+    self_mask = ~torch.eye(n, dtype=torch.bool, device=z.device)
+    pos = (lab[:, None] == lab[None, :]) & self_mask
+    log_prob = logits - torch.log((torch.exp(logits) * self_mask).sum(1, keepdim=True))
+    mean_log_pos = (pos * log_prob).sum(1) / pos.sum(1).clamp(min=1)
+    return -(T / base_T) * mean_log_pos.mean()
+
+
 class SupCon:
     """SupCon L_out (SupContrast losses.py): one forward of cat(v1, v2), mlp head, l2n,
     anchors = all 2B views, positives = same label (self excluded), scaled by T / baseT."""
@@ -134,17 +148,8 @@ class SupCon:
 
     def step(self, views, labels) -> float:
         self.enc.train()
-        b = labels.shape[0]
         z = F.normalize(self.enc(torch.cat(views)), dim=1)  # [2B, C], view-major
-        lab = labels.repeat(2)
-        logits = z @ z.T / self.cfg["T"]
-        logits = logits - logits.max(1, keepdim=True).values.detach()
-        self_mask = ~torch.eye(2 * b, dtype=torch.bool)
-        pos = (lab[:, None] == lab[None, :]) & self_mask
-        exp = torch.exp(logits) * self_mask
-        log_prob = logits - torch.log(exp.sum(1, keepdim=True))
-        mean_log_pos = (pos * log_prob).sum(1) / pos.sum(1).clamp(min=1)
-        loss = -(self.cfg["T"] / self.cfg["baseT"]) * mean_log_pos.mean()
+        loss = supcon_loss(z, labels.repeat(2), self.cfg["T"], self.cfg["baseT"])
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()

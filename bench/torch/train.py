@@ -168,6 +168,7 @@ def lr_at(schedule: dict, base_lr: float, epoch: int, step: int, steps: int, epo
 def make_methods():
     import torch
     import torch.nn.functional as F
+    from methods import supcon_loss
     from models import Encoder
 
     def l2n(x, dim=1):
@@ -400,14 +401,8 @@ def make_methods():
             self.net.train()
             z = l2n(self.net(torch.cat(views[:2])))  # [2B, D], view-major
             lab = labels.repeat(2)
-            logits = z @ z.T / self.cfg["T"]
-            logits = logits - logits.max(1, keepdim=True).values.detach()
+            loss = supcon_loss(z, lab, self.cfg["T"], self.cfg["baseT"])
             self_mask = ~torch.eye(2 * b, dtype=torch.bool)
-            pos = (lab[:, None] == lab[None, :]) & self_mask
-            exp = torch.exp(logits) * self_mask
-            log_prob = logits - torch.log(exp.sum(1, keepdim=True))
-            mean_log_pos = (pos * log_prob).sum(1) / pos.sum(1).clamp(min=1)
-            loss = -(self.cfg["T"] / self.cfg["baseT"]) * mean_log_pos.mean()
             with torch.no_grad():
                 sim = (z @ z.T).masked_fill(~self_mask, -1e9)
                 acc = (lab[sim.argmax(1)] == lab).float().mean()
