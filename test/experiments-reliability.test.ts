@@ -84,7 +84,7 @@ function comparable(dir: string): Record<string, unknown> {
 
 function metricsWithoutTimes(dir: string): unknown[] {
   return readMetrics(path.join(dir, 'metrics.jsonl')).map((r) => {
-    const { seconds: _s, imagesPerSec: _i, ...rest } = r;
+    const { seconds: _s, imagesPerSec: _i, dataSeconds: _d, stepSeconds: _t, ...rest } = r;
     return rest;
   });
 }
