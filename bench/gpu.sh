@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The speed bench on an NVIDIA GPU machine that has no Node.js, no npm and no internet (issue 7):
+# The speed bench on an NVIDIA GPU machine that has no Node.js, no npm and no internet:
 # TF.js on WebGPU (Dawn for Node over Vulkan) beside the same step in PyTorch on CUDA.
 #
 #   bash bench/gpu.sh pack     # here, after `npm ci`: builds .gpu/ (ignored), prints the device call
@@ -43,7 +43,6 @@ plan_rows() {
   (IFS=,; echo "${out[*]}")
 }
 TINY_ROWS="convnet:encoder:16,convnet:moco:16"
-DEVICE_CALL_CARRY='[".gpu"]'
 DEVICE_CALL_COMMAND='bash bench/gpu.sh run'
 
 die() { echo "gpu.sh: $*" >&2; exit 1; }
@@ -117,9 +116,9 @@ pack() {
   echo "gpu.sh pack: the working tree that travels with it: $(awk -v t="$tree" 'BEGIN{printf "%.1f", t/1048576}') MiB (the device takes 64 MiB in all)"
   cat <<EOF
 
-Device call (one run; about 9 minutes; results come back from \$OUT):
-  run(command: "$DEVICE_CALL_COMMAND", carry: $DEVICE_CALL_CARRY, timeout_s: 600)
-Then read table.md, gpu-run.log and preflight.json among the files it returns.
+On the GPU machine (one run, about 9 minutes), with .gpu/ beside the checkout's files:
+  $DEVICE_CALL_COMMAND
+It writes table.md, gpu-run.log and preflight.json to \$OUT (default /tmp/gpuout).
 EOF
 }
 

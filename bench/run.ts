@@ -1,5 +1,5 @@
 /**
- * Speed bench (issue 7): images/s of one training step of each method (MoCo v2, MoCHi, MixCo,
+ * Speed bench: images/s of one training step of each method (MoCo v2, MoCHi, MixCo,
  * SupCon) and of the bare encoder, with the small ConvNet and ResNet-18 (CIFAR stem), on the
  * active TF.js backend, beside the same step in PyTorch (bench/torch/, CPU, when `import torch`
  * works), plus peak RSS, tf.memory(), and data loading + two-view augmentation images/s.
@@ -187,7 +187,7 @@ function encoderStep(arch: Arch): Runner {
   };
 }
 
-/** A method from src/methods (helper C's createMethod), or an error saying why there is none. */
+/** A method from src/methods (createMethod), or an error saying why there is none. */
 function methodStep(arch: Arch, name: Exclude<BenchMethod, 'encoder'>): Runner {
   const mod = require('../src/methods') as {
     createMethod?: (cfg: { method: MethodConfig; encoder: EncoderConfig; optimizer: OptimizerConfig }, data: unknown, seed: number) => Method;
@@ -310,7 +310,7 @@ function benchTorch(arch: Arch, method: BenchMethod, b: number, opts: Options): 
   return JSON.parse(lines[lines.length - 1]);
 }
 
-/** Data loading + two-view augmentation throughput, from helper B's bench/data.ts when present. */
+/** Data loading + two-view augmentation throughput, from bench/data.ts when present. */
 async function benchDataRow(opts: Options): Promise<Record<string, unknown>> {
   const mod = require('./data') as { benchData?: (o: { batch: number; steps: number }) => Promise<Record<string, unknown>> };
   if (typeof mod.benchData !== 'function') return { error: 'bench/data.ts exports no benchData' };

@@ -1,5 +1,5 @@
 /**
- * A small fast ConvNet for CPU runs (this project's own; helper A mirrors it in PyTorch for the bench).
+ * A small fast ConvNet for CPU runs (this project's own; bench/torch/models.py mirrors it in PyTorch).
  *
  * With width multiplier w (channels c(n) = max(1, round(n * w))), input [N, H, W, C]:
  *   stage0.0: conv3x3(C -> c(32), stride 1, pad 1, no bias) + BN + ReLU
