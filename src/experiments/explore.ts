@@ -10,14 +10,13 @@ import * as tf from '@tensorflow/tfjs';
 import { backendReport, initBackend } from '../backend/init';
 import { extractFeatures, extractViewPairs } from '../eval/features';
 import { similarityDistributions, type SimilarityDistributions } from '../eval/retrieval';
-import { createMethod } from '../methods/factory';
 import type { ImageSet, Method, Split } from '../types';
 import { readJson } from '../util/fsx';
 import { disposeState, loadCheckpoint } from './checkpoint';
 import { validateConfig, type RunConfig } from './config';
 import { readMetrics, type MetricsRecord } from './metrics-log';
 import { FILES } from './paths';
-import { loadDatasetCached, type RunSummary } from './runner';
+import { loadDatasetCached, methodForRun, type RunSummary } from './runner';
 
 export interface EmbedOptions {
   /** 'projection' (the contrastive head's L2-normalised output, what the kNN monitor reads by default) or 'backbone'. */
@@ -73,11 +72,7 @@ export async function loadRun(dir: string, opts: { dataDir?: string; backend?: s
   const summary = fs.existsSync(sumFile) ? readJson<RunSummary>(sumFile) : undefined;
   const train = await loadDatasetCached(config.dataset, 'train');
   const info = train.info;
-  const method = createMethod(
-    { method: config.method, encoder: config.encoder, optimizer: config.optimizer },
-    { imageSize: info.imageSize, channels: info.channels, numClasses: info.numClasses },
-    config.seed,
-  );
+  const method = methodForRun(config, info);
   try {
     method.setState(ck.state);
   } catch (e) {

@@ -17,7 +17,7 @@ import { backendReport, initBackend } from '../backend/init';
 import { disposeBatch, loadDataset, Loader } from '../data';
 import { createMethod } from '../methods';
 import { learningRateAt } from '../optim';
-import type { DatasetConfig, ImageSet, Method, Split } from '../types';
+import type { DatasetConfig, DatasetInfo, ImageSet, Method, Split } from '../types';
 import { Rng, tfSeedOf } from '../util/rng';
 import { readJson, writeJsonAtomic } from '../util/fsx';
 import { alignment, uniformity } from '../eval/align-uniform';
@@ -235,11 +235,7 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
   const train = await loadDatasetCached(cfg.dataset, 'train');
   const test = await loadDatasetCached(cfg.dataset, 'test');
   const info = train.info;
-  const method = createMethod(
-    { method: cfg.method, encoder: cfg.encoder, optimizer: cfg.optimizer },
-    { imageSize: info.imageSize, channels: info.channels, numClasses: info.numClasses },
-    cfg.seed,
-  );
+  const method = methodForRun(cfg, info);
   const metricsFile = path.join(dir, FILES.metrics);
   const loaderSeed = new Rng(cfg.seed).nextUint32();
   let startEpoch = 0;
@@ -315,14 +311,7 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
         if (cfg.eval.alignUniform && !final) {
           // Alignment and uniformity over training, on at most 512 test images per monitor pass
           // (the final values use alignUniformLimit).
-          const pairs = await extractViewPairs(projFn, test, { preset: cfg.augmentation, limit: Math.min(cfg.eval.alignUniformLimit ?? 1000, 512), batchSize: evalBatch, seed: cfg.seed });
-          try {
-            rec.alignment = await alignment(pairs.x, pairs.y);
-            rec.uniformity = await uniformity(pairs.x);
-          } finally {
-            pairs.x.dispose();
-            pairs.y.dispose();
-          }
+          Object.assign(rec, await alignUniform(projFn, test, { preset: cfg.augmentation, limit: Math.min(cfg.eval.alignUniformLimit ?? 1000, 512), batchSize: evalBatch, seed: cfg.seed }));
         }
         if (final) {
           rec.final = true;
@@ -479,19 +468,7 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
         stopIfInterrupted();
       }
       if (cfg.eval.alignUniform) {
-        const pairs = await extractViewPairs(projFn, test, {
-          preset: cfg.augmentation,
-          limit: cfg.eval.alignUniformLimit ?? 1000,
-          batchSize: evalBatch,
-          seed: cfg.seed,
-        });
-        try {
-          finals.alignment = await alignment(pairs.x, pairs.y);
-          finals.uniformity = await uniformity(pairs.x);
-        } finally {
-          pairs.x.dispose();
-          pairs.y.dispose();
-        }
+        Object.assign(finals, await alignUniform(projFn, test, { preset: cfg.augmentation, limit: cfg.eval.alignUniformLimit ?? 1000, batchSize: evalBatch, seed: cfg.seed }));
       }
       if (cfg.eval.embeddings) {
         const emb = await extractFeatures(projFn, test, { limit: cfg.eval.embeddings, batchSize: evalBatch });
@@ -580,11 +557,7 @@ export async function evaluateCheckpoint(
   const train = await loadDatasetCached(cfg.dataset, 'train');
   const test = await loadDatasetCached(cfg.dataset, 'test');
   const info = train.info;
-  const method: Method = createMethod(
-    { method: cfg.method, encoder: cfg.encoder, optimizer: cfg.optimizer },
-    { imageSize: info.imageSize, channels: info.channels, numClasses: info.numClasses },
-    cfg.seed,
-  );
+  const method = methodForRun(cfg, info);
   try {
     method.setState(ck.state);
     disposeState(ck.state);
@@ -604,14 +577,34 @@ export async function evaluateCheckpoint(
       out.linearProtocol = lin.config.protocol;
     }
     if (opts.alignUniform ?? cfg.eval.alignUniform) {
-      const pairs = await extractViewPairs((x) => method.features(x, 'projection'), test, { preset: cfg.augmentation, limit: cfg.eval.alignUniformLimit ?? 1000, seed: cfg.seed });
-      out.alignment = await alignment(pairs.x, pairs.y);
-      out.uniformity = await uniformity(pairs.x);
-      pairs.x.dispose();
-      pairs.y.dispose();
+      Object.assign(out, await alignUniform((x) => method.features(x, 'projection'), test, { preset: cfg.augmentation, limit: cfg.eval.alignUniformLimit ?? 1000, seed: cfg.seed }));
     }
     return out;
   } finally {
     method.dispose();
+  }
+}
+
+/** The method a run trains, built from its config and its dataset's shape (initial weights from cfg.seed). */
+export function methodForRun(cfg: RunConfig, info: DatasetInfo): Method {
+  return createMethod(
+    { method: cfg.method, encoder: cfg.encoder, optimizer: cfg.optimizer },
+    { imageSize: info.imageSize, channels: info.channels, numClasses: info.numClasses },
+    cfg.seed,
+  );
+}
+
+/** Alignment and uniformity of fn's features of two augmented views of the first `limit` images. */
+async function alignUniform(
+  fn: FeatureFn,
+  set: ImageSet,
+  opts: Parameters<typeof extractViewPairs>[2],
+): Promise<{ alignment: number; uniformity: number }> {
+  const pairs = await extractViewPairs(fn, set, opts);
+  try {
+    return { alignment: await alignment(pairs.x, pairs.y), uniformity: await uniformity(pairs.x) };
+  } finally {
+    pairs.x.dispose();
+    pairs.y.dispose();
   }
 }
