@@ -16,7 +16,8 @@ import { disposeState, loadCheckpoint } from './checkpoint';
 import { validateConfig, type RunConfig } from './config';
 import { readMetrics, type MetricsRecord } from './metrics-log';
 import { FILES } from './paths';
-import { loadDatasetCached, methodForRun, type RunSummary } from './runner';
+import { readSummary, type RunSummary } from './records';
+import { loadDatasetCached, methodForRun } from './runner';
 
 export interface EmbedOptions {
   /** 'projection' (the contrastive head's L2-normalised output, what the kNN monitor reads by default) or 'backbone'. */
@@ -68,8 +69,7 @@ export async function loadRun(dir: string, opts: { dataDir?: string; backend?: s
   else if (!backendReport()) await initBackend();
   const ck = loadCheckpoint(dir);
   if (!ck) throw new Error(`loadRun: ${dir} has no checkpoint (the run never finished an epoch)`);
-  const sumFile = path.join(dir, FILES.summary);
-  const summary = fs.existsSync(sumFile) ? readJson<RunSummary>(sumFile) : undefined;
+  const summary = readSummary(dir);
   const train = await loadDatasetCached(config.dataset, 'train');
   const info = train.info;
   const method = methodForRun(config, info);

@@ -5,6 +5,7 @@ export * from './lock';
 export * from './metrics-log';
 export * from './paths';
 export * from './progress';
+export * from './records';
 export * from './runner';
 export * from './sweep';
 export * from './ablations';

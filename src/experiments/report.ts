@@ -25,7 +25,7 @@ import { readJson, writeFileAtomic } from '../util/fsx';
 import type { RunConfig } from './config';
 import { readMetrics, type MetricsRecord } from './metrics-log';
 import { experimentDir, FILES, outputFile, resultsRoot } from './paths';
-import type { RunSummary } from './runner';
+import { readSummary, runStatus, type RunSummary } from './records';
 import type { ParamValue } from './sweep';
 
 export type ReportRow = Record<string, ParamValue | null>;
@@ -49,12 +49,11 @@ export function listRuns(resultsDir: string | undefined, experiment: string): Ru
     const runDir = path.join(dir, id);
     const cfgFile = path.join(runDir, FILES.config);
     if (!fs.statSync(runDir).isDirectory() || !fs.existsSync(cfgFile)) continue;
-    const sumFile = path.join(runDir, FILES.summary);
     out.push({
       dir: runDir,
       runId: id,
       config: readJson<RunConfig>(cfgFile),
-      summary: fs.existsSync(sumFile) ? readJson<RunSummary>(sumFile) : undefined,
+      summary: readSummary(runDir),
       metrics: readMetrics(path.join(runDir, FILES.metrics)),
     });
   }
@@ -78,7 +77,7 @@ export function runRow(r: RunRecord): ReportRow {
   const row: ReportRow = {
     runId: r.runId,
     name: r.config.name,
-    status: s ? (s.diverged ? 'diverged' : 'complete') : 'pending',
+    status: runStatus(s),
     method: r.config.method.name,
     ...(r.config.params ?? {}),
     seed: r.config.seed,

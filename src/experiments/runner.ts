@@ -31,6 +31,7 @@ import { canonicalJson, configWarnings, runId as runIdOf, validateConfig, type R
 import { appendMetrics, readMetrics, truncateMetrics, type MetricsRecord } from './metrics-log';
 import { acquireRunLock, LockHeldError, lockState, type RunLock } from './lock';
 import { FILES, runDirOf } from './paths';
+import { readSummary, type RunSummary } from './records';
 import { ProgressBar, type ProgressEvent } from './progress';
 
 export interface RunOptions {
@@ -59,34 +60,6 @@ interface PartialEpoch {
   seconds: number;
 }
 
-export interface RunSummary {
-  runId: string;
-  experiment: string;
-  name: string;
-  params: Record<string, string | number | boolean>;
-  method: string;
-  epochs: number;
-  completedEpochs: number;
-  seed: number;
-  finalLoss: number | null;
-  proxyAcc: number | null;
-  knnAcc: number | null;
-  /** Best kNN accuracy seen by the monitor. */
-  knnAccMax: number | null;
-  linearAcc: number | null;
-  alignment: number | null;
-  uniformity: number | null;
-  /** Training images per second (mean over the epochs of all sessions). */
-  imagesPerSec: number | null;
-  trainSeconds: number;
-  evalSeconds: number;
-  /** Number of process sessions the run took (1 + resumes). */
-  sessions: number;
-  diverged: boolean;
-  backend: string;
-  device: string;
-  completedAt: string;
-}
 
 export interface RunResult {
   runId: string;
@@ -195,7 +168,7 @@ export async function run(config: RunConfig, opts: RunOptions = {}): Promise<Run
       );
     }
   } else if (fs.existsSync(summaryFile)) {
-    return { runId: id, dir, summary: readJson<RunSummary>(summaryFile), resumedFrom: cfg.epochs, skipped: true };
+    return { runId: id, dir, summary: readSummary(dir), resumedFrom: cfg.epochs, skipped: true };
   }
   for (const w of configWarnings(cfg)) process.stderr.write(`[cwb] warning: ${id}: ${w}\n`);
   await ensureBackend(opts.backend);
@@ -222,7 +195,7 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
   const summaryFile = path.join(dir, FILES.summary);
   if (fs.existsSync(summaryFile)) {
     // Finished by another process while this one waited for the backend.
-    return { runId: id, dir, summary: readJson<RunSummary>(summaryFile), resumedFrom: cfg.epochs, skipped: true };
+    return { runId: id, dir, summary: readSummary(dir), resumedFrom: cfg.epochs, skipped: true };
   }
   const { dataRoot: _root, ...datasetForFile } = cfg.dataset;
   // Every write below is preceded by lock.verify(): a process that lost the lock (taken over as
@@ -536,11 +509,6 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
   }
 }
 
-/** Summary of a finished run, or undefined. */
-export function readSummary(dir: string): RunSummary | undefined {
-  const f = path.join(dir, FILES.summary);
-  return fs.existsSync(f) ? readJson<RunSummary>(f) : undefined;
-}
 
 /**
  * Evaluate a run's latest checkpoint again (e.g. with another linear protocol) without training.

@@ -12,7 +12,8 @@ import { loadDanfo } from '../util/danfo';
 import { readJson } from '../util/fsx';
 import { applyOverrides, runId, validateConfig, type RunConfig } from './config';
 import { FILES, runDirOf } from './paths';
-import { run, type RunOptions, type RunResult, type RunSummary } from './runner';
+import { readSummary, runStatus, type RunSummary } from './records';
+import { run, type RunOptions, type RunResult } from './runner';
 
 export type Grid = Record<string, unknown[]>;
 export type ParamValue = string | number | boolean;
@@ -113,7 +114,7 @@ export interface SweepResult {
 /** A report row of one sweep point (status 'pending' when it has no summary yet). */
 export function rowOf(p: Pick<SweepPoint, 'index' | 'runId' | 'params' | 'dir'>, summary?: RunSummary): SweepRow {
   // 'point', not 'index': a column named 'index' breaks danfojs' table printing.
-  const row: SweepRow = { point: p.index, runId: p.runId, status: summary ? (summary.diverged ? 'diverged' : 'complete') : 'pending', ...p.params };
+  const row: SweepRow = { point: p.index, runId: p.runId, status: runStatus(summary), ...p.params };
   if (summary) {
     for (const k of ['method', 'epochs', 'seed', 'finalLoss', 'proxyAcc', 'knnAcc', 'knnAccMax', 'linearAcc', 'alignment', 'uniformity', 'imagesPerSec', 'trainSeconds', 'evalSeconds', 'sessions', 'backend'] as const) {
       const v = summary[k];
@@ -164,7 +165,7 @@ export async function sweep(
     const { index: _i, onPoint: _o, ...runOpts } = opts;
     runs.push(await run(p.config, runOpts));
   }
-  const rows = points.map((p) => rowOf(p, readSummaryFile(p.dir)));
+  const rows = points.map((p) => rowOf(p, readSummary(p.dir)));
   return withLazyFrame({ points, runs, rows });
 }
 
@@ -173,12 +174,8 @@ function withLazyFrame(r: Omit<SweepResult, 'df'>): SweepResult {
   return Object.defineProperty(r, 'df', { enumerable: true, get: () => (df ??= toDataFrame(r.rows)) }) as SweepResult;
 }
 
-function readSummaryFile(dir: string): RunSummary | undefined {
-  const f = path.join(dir, FILES.summary);
-  return fs.existsSync(f) ? readJson<RunSummary>(f) : undefined;
-}
 
 /** Rows of a sweep from what is on disk (no training): merges runs written by separate processes. */
 export function sweepRows(base: RunConfig, spec: Grid | (PointSpec | Record<string, unknown>)[], resultsDir?: string): SweepRow[] {
-  return sweepPoints(base, spec, resultsDir).map((p) => rowOf(p, readSummaryFile(p.dir)));
+  return sweepPoints(base, spec, resultsDir).map((p) => rowOf(p, readSummary(p.dir)));
 }
