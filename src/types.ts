@@ -9,7 +9,8 @@ import type * as tf from '@tensorflow/tfjs';
 // Data
 // ----------------------------------------------------------------------------------------------
 
-export type DatasetName = 'cifar10' | 'cifar100' | 'folder' | 'fashion-mnist' | 'mnist' | 'synthetic';
+export const DATASET_NAMES = ['cifar10', 'cifar100', 'folder', 'fashion-mnist', 'mnist', 'synthetic'] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
 export type Split = 'train' | 'test';
 
 /** What a dataset is: enough to build a model and normalise its images. */
@@ -56,15 +57,17 @@ export interface DatasetConfig {
   seed?: number;
 }
 
-export type AugmentPresetName =
-  | 'moco-v1'
-  | 'moco-v2'
-  | 'moco-v2-cifar'
-  | 'moco-cifar-demo'
-  | 'simclr-cifar'
-  | 'supcon-cifar'
-  | 'linear-eval'
-  | 'test';
+export const AUGMENT_PRESET_NAMES = [
+  'moco-v1',
+  'moco-v2',
+  'moco-v2-cifar',
+  'moco-cifar-demo',
+  'simclr-cifar',
+  'supcon-cifar',
+  'linear-eval',
+  'test',
+] as const;
+export type AugmentPresetName = (typeof AUGMENT_PRESET_NAMES)[number];
 
 /**
  * One mini-batch as the loader hands it over. The caller of the loader owns every tensor in it
@@ -84,7 +87,8 @@ export interface Batch {
 // Models
 // ----------------------------------------------------------------------------------------------
 
-export type Arch = 'convnet' | 'resnet18' | 'resnet34' | 'resnet50';
+export const ARCHS = ['convnet', 'resnet18', 'resnet34', 'resnet50'] as const;
+export type Arch = (typeof ARCHS)[number];
 
 export interface EncoderConfig {
   arch: Arch;
@@ -98,7 +102,8 @@ export interface EncoderConfig {
 // Methods
 // ----------------------------------------------------------------------------------------------
 
-export type MethodName = 'moco' | 'mochi' | 'mixco' | 'simclr' | 'supcon' | 'ce';
+export const METHOD_NAMES = ['moco', 'mochi', 'mixco', 'simclr', 'supcon', 'ce'] as const;
+export type MethodName = (typeof METHOD_NAMES)[number];
 
 /** MoCo v1/v2 (He et al. 2020; Chen et al. 2020). */
 export interface MocoParams {

@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
 import { Rng } from '../src/util/rng';
 // Imported file by file: these metrics work on feature tensors alone (no data loader needed).
-import { knnEvaluate, knnScores, l2NormalizeRows } from '../src/eval/knn';
+import { knnEvaluate, knnScores } from '../src/eval/knn';
+import { l2Normalize } from '../src/ops/normalize';
 import { linearProbeOnFeatures } from '../src/eval/linear-probe';
 import { alignment, uniformity } from '../src/eval/align-uniform';
 import { confusionMatrix, perClassAccuracy } from '../src/eval/confusion';
@@ -30,7 +31,7 @@ describe('eval: kNN monitor, linear probe, alignment/uniformity, confusion, PCA'
   });
 
   it('kNN weights neighbours by exp(sim / T): one very close neighbour outvotes two far ones', () => {
-    const bank = l2NormalizeRows(tf.tensor2d([[1, 0], [0.5, Math.sqrt(0.75)], [0.5, -Math.sqrt(0.75)], [-1, 0]]));
+    const bank = l2Normalize(tf.tensor2d([[1, 0], [0.5, Math.sqrt(0.75)], [0.5, -Math.sqrt(0.75)], [-1, 0]]));
     const labels = tf.tensor1d([0, 1, 1, 2], 'int32');
     const q = tf.tensor2d([[1, 0]]);
     const s = knnScores(q, bank, labels, 3, 3, 0.1);

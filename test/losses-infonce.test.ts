@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { contrastLogits, infoNCE, proxyAccuracy } from '../src/methods/losses/info-nce';
+import { mocoLogits, infoNCE, proxyAccuracy } from '../src/methods/losses/info-nce';
 import { Rng } from '../src/util/rng';
 import { dot, logSumExp, numericGrads, relErr, relErrScalar, t2, tfValueAndGrads, unitRows } from './losses-reference';
 
@@ -48,7 +48,7 @@ describe('losses: infoNCE (MoCo)', () => {
       [5, 5.5, 0],
       [2, -1, 1],
     ]);
-    const logits2 = contrastLogits(tf.tensor2d([[1, 0]]), tf.tensor2d([[1, 0]]), tf.tensor2d([[0, 1]]), 0.5);
+    const logits2 = mocoLogits(tf.tensor2d([[1, 0]]), tf.tensor2d([[1, 0]]), tf.tensor2d([[0, 1]]), 0.5).logits;
     assert.equal(proxyAccuracy(logits).dataSync()[0], 0.5);
     assert.deepEqual(Array.from(logits2.dataSync()), [2, 0]);
   });

@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { contrastLogits, infoNCE, infoNCEFromLogits } from '../src/methods/losses/info-nce';
+import { mocoLogits, infoNCE, infoNCEFromLogits } from '../src/methods/losses/info-nce';
 import { disposeDraws, drawMochi, mochiHardNegatives, mochiLogits, type MochiDraws } from '../src/methods/losses/mochi';
 import { Rng } from '../src/util/rng';
 import { dot, logSumExp, numericGrads, relErr, relErrScalar, t2, tfValueAndGrads, unitRows } from './losses-reference';
@@ -153,7 +153,7 @@ describe('losses: MoCHi hard negative mixing', () => {
     // Gradients of the reference with H fixed: none flows through the synthetic points.
     const g = numericGrads(([a, b, c]) => refMochiLoss(a, b, c, H, B, K, D, T), [q, k, queue]);
     const got = tfValueAndGrads(
-      (a, b, c) => infoNCEFromLogits(mochiLogits(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, N, T, draws).logits),
+      (a, b, c) => infoNCEFromLogits(mochiLogits(a as tf.Tensor2D, mocoLogits(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, T), c as tf.Tensor2D, N, T, draws).logits),
       [t2(q, B, D), t2(k, B, D), t2(queue, K, D)],
     );
     assert.ok(relErrScalar(got.value, ref) < 1e-5, `loss ${got.value} vs ${ref}`);
@@ -167,9 +167,9 @@ describe('losses: MoCHi hard negative mixing', () => {
     const k = t2(unitRows(rng, B, D), B, D);
     const queue = t2(unitRows(rng, K, D), K, D);
     const draws = drawMochi(B, N, 0, 0, 1);
-    const m = mochiLogits(q, k, queue, N, T, draws);
+    const m = mochiLogits(q, mocoLogits(q, k, queue, T), queue, N, T, draws);
     assert.deepEqual(m.logits.shape, [B, 1 + K]);
-    assert.deepEqual(Array.from(m.logits.dataSync()), Array.from(contrastLogits(q, k, queue, T).dataSync()));
+    assert.deepEqual(Array.from(m.logits.dataSync()), Array.from(mocoLogits(q, k, queue, T).logits.dataSync()));
     assert.equal(infoNCEFromLogits(m.logits).dataSync()[0], infoNCE(q, k, queue, T).dataSync()[0]);
     disposeDraws(draws);
   });

@@ -1,6 +1,6 @@
 /** Shared set-up of the method tests: tiny configs of every method and random batches. */
 import * as tf from '@tensorflow/tfjs';
-import { defaultMethodConfig } from '../src/methods/defaults';
+import { defaultMethodConfig } from '../src/methods/params';
 import type { Batch, EncoderConfig, MethodConfig, OptimizerConfig } from '../src/types';
 
 export const TINY_ENCODER: EncoderConfig = { arch: 'convnet', width: 0.125 };

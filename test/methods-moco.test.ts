@@ -1,11 +1,11 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
-import { defaultMethodConfig } from '../src/methods/defaults';
+import { defaultMethodConfig } from '../src/methods/params';
 import { createMethod } from '../src/methods/factory';
 import { Mochi } from '../src/methods/mochi';
 import { Moco } from '../src/methods/moco';
-import { l2Normalize } from '../src/models/queue';
+import { l2Normalize } from '../src/ops/normalize';
 import type { Method } from '../src/types';
 import { disposeBatch, randomBatch, SGD, TINY_DATA, TINY_ENCODER, tinyConfigs } from './methods-helpers';
 import { initTestBackend, TEST_BACKEND } from './test-backend';

@@ -19,7 +19,7 @@ import { initBackend } from '../src/backend/init';
 import { disposeBatch, Loader } from '../src/data/loader';
 import { loadDataset } from '../src/data/datasets';
 import { knnEvaluate } from '../src/eval/knn';
-import { defaultMethodConfig } from '../src/methods/defaults';
+import { defaultMethodConfig } from '../src/methods/params';
 import { createMethod } from '../src/methods/factory';
 import { learningRateAt } from '../src/optim/schedule';
 import type { AugmentPipeline } from '../src/data/augment/presets';

@@ -13,6 +13,7 @@
  * similarity matrix stays small.
  */
 import * as tf from '@tensorflow/tfjs';
+import { l2Normalize } from '../ops/normalize';
 
 export interface KnnOptions {
   /** Number of neighbours (200 in the MoCo demo); clipped to the bank size. */
@@ -32,10 +33,6 @@ export interface KnnResult {
   T: number;
 }
 
-/** Row-wise L2 normalisation (the caller owns the result). */
-export function l2NormalizeRows(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.div(x, tf.maximum(tf.norm(x, 'euclidean', 1, true), 1e-12)) as tf.Tensor2D);
-}
 
 /**
  * Class scores of a batch of queries against a bank (both already L2-normalised).
@@ -84,7 +81,7 @@ export async function knnEvaluate(
   if (!Number.isInteger(k) || k < 1) throw new Error(`knn: k must be a positive integer, got ${k}`);
   if (!(T > 0)) throw new Error(`knn: T must be positive, got ${T}`);
   const nTest = testFeatures.shape[0];
-  const bank = l2NormalizeRows(trainFeatures); // [N, D]
+  const bank = l2Normalize(trainFeatures); // [N, D]
   const bankLabels = trainLabels instanceof Int32Array ? tf.tensor1d(trainLabels, 'int32') : trainLabels.toInt();
   const yTest = testLabels instanceof Int32Array ? testLabels : ((await testLabels.data()) as Int32Array);
   if (yTest.length !== nTest) throw new Error(`knn: ${nTest} test features but ${yTest.length} test labels`);
@@ -93,7 +90,7 @@ export async function knnEvaluate(
     for (let start = 0; start < nTest; start += batchSize) {
       const size = Math.min(batchSize, nTest - start);
       const pred = tf.tidy(() => {
-        const q = l2NormalizeRows(tf.slice(testFeatures, [start, 0], [size, -1]) as tf.Tensor2D); // [b, D]
+        const q = l2Normalize(tf.slice(testFeatures, [start, 0], [size, -1]) as tf.Tensor2D); // [b, D]
         return tf.argMax(knnScores(q, bank, bankLabels, numClasses, k, T), 1); // [b]
       });
       predictions.set((await pred.data()) as Int32Array, start);

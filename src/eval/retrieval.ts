@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/rng';
 import { confusionMatrix, perClassAccuracy } from './confusion';
-import { knnEvaluate, l2NormalizeRows, type KnnOptions } from './knn';
+import { l2Normalize } from '../ops/normalize';
+import { knnEvaluate, type KnnOptions } from './knn';
 
 export interface Neighbours {
   /** indices[q][j]: bank index of the j-th nearest neighbour of query q (most similar first). */
@@ -26,7 +27,7 @@ export async function nearestNeighbours(queries: tf.Tensor2D, bank: tf.Tensor2D,
   if (opts.exclude && opts.exclude.length !== queries.shape[0]) throw new Error(`nearestNeighbours: exclude has ${opts.exclude.length} entries for ${queries.shape[0]} queries`);
   const extra = opts.exclude ? 1 : 0;
   const kk = Math.min(k + extra, bank.shape[0]);
-  const { values, indices } = tf.tidy(() => tf.topk(tf.matMul(l2NormalizeRows(queries), l2NormalizeRows(bank), false, true), kk, true));
+  const { values, indices } = tf.tidy(() => tf.topk(tf.matMul(l2Normalize(queries), l2Normalize(bank), false, true), kk, true));
   try {
     const [v, ix] = await Promise.all([values.array() as Promise<number[][]>, indices.array() as Promise<number[][]>]);
     const out: Neighbours = { indices: [], similarities: [] };
@@ -77,7 +78,7 @@ export async function umap2d(x: tf.Tensor2D, opts: { nNeighbors?: number; minDis
   } catch (e) {
     throw new Error(`umap2d needs the npm package umap-js (npm install): ${(e as Error).message}`);
   }
-  const normed = l2NormalizeRows(x);
+  const normed = l2Normalize(x);
   const rows = (await normed.array()) as number[][];
   normed.dispose();
   const rng = new Rng((opts.seed ?? 0) >>> 0);
@@ -117,9 +118,9 @@ export async function similarityDistributions(q: tf.Tensor2D, k: tf.Tensor2D, qu
   const hardest = Math.min(opts.hardest ?? 16, queue.shape[0]);
   const sample = opts.sample ?? 20000;
   const [pos, neg, hard] = tf.tidy(() => {
-    const qn = l2NormalizeRows(q);
-    const kn = l2NormalizeRows(k);
-    const sims = tf.matMul(qn, l2NormalizeRows(queue), false, true); // [B, K]
+    const qn = l2Normalize(q);
+    const kn = l2Normalize(k);
+    const sims = tf.matMul(qn, l2Normalize(queue), false, true); // [B, K]
     return [tf.sum(tf.mul(qn, kn), 1), sims.reshape([-1]), tf.mean(tf.topk(sims, hardest, true).values, 1)];
   });
   try {

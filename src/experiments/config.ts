@@ -4,17 +4,21 @@
  * from the config (readable name + stable hash), so running the same config again finds the run.
  */
 import { createHash } from 'crypto';
-import type {
-  AugmentPresetName,
-  DatasetConfig,
-  EncoderConfig,
-  MethodConfig,
-  MethodName,
-  OptimizerConfig,
-  ScheduleConfig,
+import {
+  ARCHS,
+  AUGMENT_PRESET_NAMES,
+  DATASET_NAMES,
+  METHOD_NAMES,
+  type AugmentPresetName,
+  type DatasetConfig,
+  type EncoderConfig,
+  type MethodConfig,
+  type OptimizerConfig,
+  type ScheduleConfig,
 } from '../types';
 import type { LinearProbeConfig } from '../eval/linear-probe';
-import { defaultMethodConfig } from '../methods/defaults';
+import { methodParamProblems } from '../methods/params';
+import { bool, checkObject, int, isInt, nonNeg, nonNegInt, oneOf, optional, positive, posInt, show, str, unit01 } from '../util/validate';
 import { segmentProblem } from './paths';
 
 export interface EvalConfig {
@@ -65,19 +69,6 @@ export interface RunConfig {
   params?: Record<string, string | number | boolean>;
 }
 
-export const DATASET_NAMES = ['cifar10', 'cifar100', 'folder', 'fashion-mnist', 'mnist', 'synthetic'] as const;
-const AUGMENT_PRESET_NAMES = [
-  'moco-v1',
-  'moco-v2',
-  'moco-v2-cifar',
-  'moco-cifar-demo',
-  'simclr-cifar',
-  'supcon-cifar',
-  'linear-eval',
-  'test',
-] as const;
-export const ARCHS = ['convnet', 'resnet18', 'resnet34', 'resnet50'] as const;
-export const METHOD_NAMES = ['moco', 'mochi', 'mixco', 'simclr', 'supcon', 'ce'] as const;
 
 /** Evaluation defaults: the MoCo demo's kNN monitor every epoch, no linear probe. */
 export function defaultEvalConfig(overrides: Partial<EvalConfig> = {}): EvalConfig {
@@ -87,96 +78,6 @@ export function defaultEvalConfig(overrides: Partial<EvalConfig> = {}): EvalConf
 // ---------------------------------------------------------------------------------------------
 // Validation
 // ---------------------------------------------------------------------------------------------
-
-type Check = (path: string, v: unknown) => string | undefined;
-
-const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'nothing' : JSON.stringify(v));
-const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
-
-const posInt: Check = (p, v) => (isInt(v) && v > 0 ? undefined : `${p} must be a positive integer, got ${show(v)}`);
-const nonNegInt: Check = (p, v) => (isInt(v) && v >= 0 ? undefined : `${p} must be a non-negative integer, got ${show(v)}`);
-const int: Check = (p, v) => (isInt(v) ? undefined : `${p} must be an integer, got ${show(v)}`);
-const positive: Check = (p, v) =>
-  typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : `${p} must be a positive number, got ${show(v)}`;
-const nonNeg: Check = (p, v) =>
-  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : `${p} must be a non-negative number, got ${show(v)}`;
-const unit01: Check = (p, v) =>
-  typeof v === 'number' && v >= 0 && v < 1 ? undefined : `${p} must be a number in [0, 1), got ${show(v)}`;
-const bool: Check = (p, v) => (typeof v === 'boolean' ? undefined : `${p} must be true or false, got ${show(v)}`);
-const str: Check = (p, v) => (typeof v === 'string' && v.length > 0 ? undefined : `${p} must be a non-empty string, got ${show(v)}`);
-const oneOf =
-  (values: readonly string[]): Check =>
-  (p, v) =>
-    typeof v === 'string' && values.includes(v) ? undefined : `${p} must be one of ${values.join(', ')}, got ${show(v)}`;
-const optional =
-  (c: Check): Check =>
-  (p, v) =>
-    v === undefined ? undefined : c(p, v);
-
-interface Spec {
-  [key: string]: Check;
-}
-
-/** Checks every field of an object against a spec; unknown fields are errors too (typos). */
-function checkObject(path: string, v: unknown, spec: Spec, errors: string[], extraKnown: string[] = []): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    errors.push(`${path} must be an object, got ${show(v)}`);
-    return false;
-  }
-  const o = v as Record<string, unknown>;
-  for (const [k, check] of Object.entries(spec)) {
-    const e = check(path ? `${path}.${k}` : k, o[k]);
-    if (e) errors.push(e);
-  }
-  const known = new Set([...Object.keys(spec), ...extraKnown]);
-  for (const k of Object.keys(o)) {
-    if (!known.has(k)) {
-      const near = [...known].find((kk) => kk.toLowerCase() === k.toLowerCase());
-      errors.push(`${path ? `${path}.${k}` : k} is not a known field${near ? ` (did you mean ${near}?)` : ''}`);
-    }
-  }
-  return true;
-}
-
-const mocoSpec: Spec = {
-  name: str,
-  K: posInt,
-  m: unit01,
-  T: positive,
-  dim: posInt,
-  mlp: bool,
-  symmetric: bool,
-  bnSplits: posInt,
-};
-
-const METHOD_SPECS: Record<string, Spec> = {
-  moco: mocoSpec,
-  mochi: { ...mocoSpec, N: posInt, s: nonNegInt, sPrime: nonNegInt, warmupEpochs: nonNegInt, classOracle: bool },
-  mixco: {
-    name: str,
-    base: oneOf(['moco', 'simclr']),
-    beta: nonNeg,
-    mixT: positive,
-    K: posInt,
-    m: unit01,
-    T: positive,
-    dim: posInt,
-    mlp: bool,
-    bnSplits: posInt,
-  },
-  simclr: { name: str, T: positive, dim: posInt, mlp: bool },
-  supcon: { name: str, T: positive, baseT: positive, dim: posInt, mlp: bool },
-  ce: { name: str, labelSmoothing: optional(unit01) },
-};
-
-/** Fields the method implementation knows beyond the spec (its defaults may carry optional ones). */
-function methodExtraFields(name: string): string[] {
-  try {
-    return Object.keys(defaultMethodConfig(name as MethodName));
-  } catch {
-    return [];
-  }
-}
 
 function checkMethod(v: unknown, errors: string[]): void {
   if (typeof v !== 'object' || v === null) {
@@ -189,10 +90,7 @@ function checkMethod(v: unknown, errors: string[]): void {
     errors.push(e);
     return;
   }
-  const spec = METHOD_SPECS[name as string];
-  checkObject('method', v, spec, errors, methodExtraFields(name as string));
-  const o = v as Record<string, unknown>;
-  if (name === 'mochi' && isInt(o.N) && isInt(o.K) && o.N > o.K) errors.push(`method.N must be at most method.K (${o.K}), got ${o.N}`);
+  errors.push(...methodParamProblems(v as Record<string, unknown>, 'method'));
 }
 
 function checkLinear(path: string, v: unknown, errors: string[]): void {

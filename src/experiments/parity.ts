@@ -18,7 +18,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { resolvePipeline } from '../data/augment/presets';
-import { defaultMethodConfig } from '../methods/defaults';
+import { defaultMethodConfig } from '../methods/params';
 import type { ImageSet, MethodConfig } from '../types';
 import { readJson, writeJsonAtomic } from '../util/fsx';
 import { canonicalJson, configHash, runId as runIdOf, validateConfig, type RunConfig } from './config';

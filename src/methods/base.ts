@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createEncoder, type HeadConfig } from '../models/encoder';
 import type { Network } from '../models/network';
-import { l2Normalize } from '../models/queue';
+import { l2Normalize } from '../ops/normalize';
 import { createOptimizer } from '../optim/factory';
 import type { Optimizer, OptimizerState } from '../optim/optimizer';
 import type { Batch, EncoderConfig, Method, MethodConfig, MethodName, MethodState, OptimizerConfig, StepResult } from '../types';
@@ -28,6 +28,11 @@ export interface MethodInit {
 export type StepOutputs = { loss: tf.Scalar; metrics: Record<string, tf.Scalar> };
 /** A step's loss and metrics on the device: values = [loss, ...metrics in the order of names]. */
 export type PendingStep = { values: tf.Tensor1D; names: string[] };
+
+/** The projection head of a contrastive method: MoCo v2's 2-layer MLP or v1's linear fc, to dim. */
+export function projectionHead(c: { mlp: boolean; dim: number }): HeadConfig {
+  return c.mlp ? { kind: 'mlp', dim: c.dim } : { kind: 'linear', dim: c.dim };
+}
 
 export abstract class MethodBase implements Method {
   abstract readonly name: MethodName;
@@ -189,11 +194,4 @@ export abstract class MethodBase implements Method {
     this.net.dispose();
     this.optimizer.dispose();
   }
-}
-
-/** Shuffle-then-forward of the key encoder as the CIFAR demo's _batch_shuffle_single_gpu: returns keys in the original order. */
-export function shuffledForward(x: tf.Tensor4D, perm: Int32Array, forward: (x: tf.Tensor4D) => tf.Tensor2D): tf.Tensor2D {
-  const inv = new Int32Array(perm.length);
-  perm.forEach((p, i) => (inv[p] = i));
-  return tf.tidy(() => tf.gather(forward(tf.gather(x, tf.tensor1d(perm, 'int32'))), tf.tensor1d(inv, 'int32')));
 }

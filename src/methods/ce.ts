@@ -5,24 +5,28 @@
  * features(x, 'projection') gives the L2-normalised backbone features (there is no projection head).
  */
 import * as tf from '@tensorflow/tfjs';
-import { l2Normalize } from '../models/queue';
+import { l2Normalize } from '../ops/normalize';
+import type { ParamSchema } from './params-schema';
+import { optional, str, unit01 } from '../util/validate';
 import type { Batch, CeParams, MethodConfig } from '../types';
 import { MethodBase, type MethodInit, type PendingStep } from './base';
 import { crossEntropy } from './losses/soft-ce';
 
+/** No label smoothing (SupContrast main_ce.py). */
+export const CE_DEFAULTS: { name: 'ce' } & CeParams = { name: 'ce', labelSmoothing: 0 };
+
+export const CE_SCHEMA: ParamSchema = { fields: { name: str, labelSmoothing: optional(unit01) } };
+
 export class CrossEntropyBaseline extends MethodBase {
   readonly name = 'ce' as const;
   readonly viewsPerImage = 1;
-  protected readonly cp: CeParams;
+  declare readonly config: MethodConfig & CeParams;
 
   constructor(config: MethodConfig & CeParams, init: MethodInit) {
     super(config, init, { kind: 'linear', dim: init.data.numClasses });
-    const ls = config.labelSmoothing ?? 0;
-    if (!(ls >= 0 && ls < 1)) throw new Error(`ce.labelSmoothing: invalid value ${config.labelSmoothing}`);
     if (!(Number.isInteger(init.data.numClasses) && init.data.numClasses >= 2)) {
       throw new Error(`ce: data.numClasses must be an integer >= 2, got ${init.data.numClasses}`);
     }
-    this.cp = config;
   }
 
   protected step(batch: Batch): PendingStep {
@@ -30,7 +34,7 @@ export class CrossEntropyBaseline extends MethodBase {
     return this.optimise(() => {
       const logits = this.net.project(this.net.forward(batch.views[0], { training: true }));
       const acc = logits.argMax(1).toInt().equal(batch.labels.toInt()).toFloat().mean() as tf.Scalar;
-      return { loss: crossEntropy(logits, batch.labels, this.cp.labelSmoothing ?? 0), metrics: { proxyAcc: acc } };
+      return { loss: crossEntropy(logits, batch.labels, this.config.labelSmoothing ?? 0), metrics: { proxyAcc: acc } };
     });
   }
 

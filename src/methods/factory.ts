@@ -5,6 +5,7 @@ import { CrossEntropyBaseline } from './ce';
 import { Mixco } from './mixco';
 import { Moco } from './moco';
 import { Mochi } from './mochi';
+import { checkMethodConfig } from './params';
 import { Simclr } from './simclr';
 import { Supcon } from './supcon';
 
@@ -15,6 +16,7 @@ export function createMethod(
 ): Method {
   const init = { encoder: cfg.encoder, optimizer: cfg.optimizer, data, seed };
   const m = cfg.method;
+  checkMethodConfig(m);
   switch (m.name) {
     case 'moco':
       return new Moco(m, init);

@@ -6,5 +6,6 @@ export * from './mixco';
 export * from './simclr';
 export * from './supcon';
 export * from './ce';
-export * from './defaults';
+export * from './params';
+export * from './key-path';
 export * from './factory';

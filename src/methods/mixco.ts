@@ -2,7 +2,7 @@
  * MixCo (Kim et al. 2020) on MoCo v2 or SimCLR, as Lee-Gihun/MixCo (see losses/mixco.ts):
  * L = L_contrast + beta * L_mixco, lambda ~ U(0, 1) per pair, soft targets, temperature mixT.
  * MoCo base: one forward of [x_q; x_mix] (1.5B images, split BN), mix logits against the B keys and
- *   the K queue negatives; keys and queue as MoCo (asymmetric).
+ *   the K queue negatives; keys and queue as MoCo (asymmetric), through the same KeyPath.
  * SimCLR base: NT-Xent on one forward of [x1; x2]; for each direction the halves of x1 (x2) are
  *   mixed and matched against z2 (z1), batch only; L_mixco is the mean of the two directions.
  *   The mixed images of both directions go through one separate forward (B images). K, m and
@@ -10,36 +10,59 @@
  * lambda is drawn on the host from the method's Rng (checkpointed), one per pair.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createMomentumEncoder, momentumUpdate } from '../models/momentum';
-import type { Network } from '../models/network';
-import { KeyQueue, l2Normalize } from '../models/queue';
+import { l2Normalize } from '../ops/normalize';
 import type { Batch, MethodConfig, MixcoParams } from '../types';
-import { MethodBase, shuffledForward, type MethodInit, type PendingStep, type StepOutputs } from './base';
-import { addKeyPathVariables, restoreQueuePtr } from './key-path';
-import { infoNCEFromLogits, proxyAccuracy } from './losses/info-nce';
+import { bool, nonNeg, oneOf, posInt, positive, str, unit01 } from '../util/validate';
+import { MethodBase, projectionHead, type MethodInit, type PendingStep, type StepOutputs } from './base';
+import { KeyPath } from './key-path';
+import { infoNCEFromLogits, mocoLogits, proxyAccuracy } from './losses/info-nce';
 import { mixcoLoss, mixHalves } from './losses/mixco';
 import { ntXent, ntXentAccuracy, ntXentLogits } from './losses/nt-xent';
-import { checkMocoParams, similarityStats } from './moco';
+import { similarityStats } from './moco';
+import type { ParamSchema } from './params-schema';
+
+/**
+ * MixCo exp_mix_res18_tinyimg.sh / args.py: base MoCo v2, K 65536, m 0.999, T 0.2, dim 128, mlp,
+ * mix temperature 0.05, beta (mix-param) 1; bnSplits 8 stands in for shuffle BN on one device.
+ */
+export const MIXCO_DEFAULTS: { name: 'mixco' } & MixcoParams = { name: 'mixco', base: 'moco', beta: 1, mixT: 0.05, K: 65536, m: 0.999, T: 0.2, dim: 128, mlp: true, bnSplits: 8 };
+
+export const MIXCO_SCHEMA: ParamSchema = {
+  fields: {
+    name: str,
+    base: oneOf(['moco', 'simclr']),
+    beta: nonNeg,
+    mixT: positive,
+    K: posInt,
+    m: unit01,
+    T: positive,
+    dim: posInt,
+    mlp: bool,
+    bnSplits: posInt,
+  },
+};
 
 export class Mixco extends MethodBase {
   readonly name = 'mixco' as const;
   readonly viewsPerImage = 2;
-  readonly keyNet: Network | null = null;
-  readonly queue: KeyQueue | null = null;
-  protected readonly xp: MixcoParams;
+  declare readonly config: MethodConfig & MixcoParams;
+  /** The MoCo base's key encoder and queue (null on the SimCLR base). */
+  readonly keyPath: KeyPath | null = null;
 
   constructor(config: MethodConfig & MixcoParams, init: MethodInit) {
-    super(config, init, config.mlp ? { kind: 'mlp', dim: config.dim } : { kind: 'linear', dim: config.dim });
-    if (config.base !== 'moco' && config.base !== 'simclr') throw new Error(`mixco.base: '${config.base}' is not 'moco' or 'simclr'`);
-    if (!(config.beta >= 0)) throw new Error(`mixco.beta: invalid value ${config.beta}`);
-    if (!(config.mixT > 0)) throw new Error(`mixco.mixT: invalid value ${config.mixT}`);
-    if (!(config.T > 0)) throw new Error(`mixco.T: invalid value ${config.T}`);
-    this.xp = config;
+    super(config, init, projectionHead(config));
     if (config.base === 'moco') {
-      checkMocoParams({ ...config, symmetric: false }, 'mixco');
-      this.keyNet = createMomentumEncoder(this.net);
-      this.queue = new KeyQueue(config.K, config.dim, this.rng.nextSeed());
+      this.keyPath = new KeyPath(this.net, { K: config.K, dim: config.dim, m: config.m, bnSplits: config.bnSplits, queueSeed: this.rng.nextSeed() });
     }
+  }
+
+  /** The momentum (key) encoder of the MoCo base. */
+  get keyNet() {
+    return this.keyPath?.net ?? null;
+  }
+
+  get queue() {
+    return this.keyPath?.queue ?? null;
   }
 
   /** lambda ~ U(0, 1), one per pair, from the method's RNG. [h] */
@@ -52,13 +75,11 @@ export class Mixco extends MethodBase {
   protected step(batch: Batch): PendingStep {
     const B = this.checkBatch(batch);
     if (B % 2 !== 0) throw new Error(`mixco: the batch size must be even (half-split mixing), got ${B}`);
-    return this.xp.base === 'moco' ? this.mocoStep(batch, B) : this.simclrStep(batch, B);
+    return this.keyPath ? this.mocoStep(batch, B, this.keyPath) : this.simclrStep(batch, B);
   }
 
-  private mocoStep(batch: Batch, B: number): PendingStep {
-    const keyNet = this.keyNet!;
-    const queue = this.queue!;
-    const S = this.xp.bnSplits;
+  private mocoStep(batch: Batch, B: number, keyPath: KeyPath): PendingStep {
+    const S = this.config.bnSplits;
     if ((B + B / 2) % S !== 0 || B % S !== 0) {
       throw new Error(`mixco: batch ${B} and the query forward of ${B + B / 2} images (with the mixes) must be multiples of bnSplits ${S}`);
     }
@@ -66,29 +87,27 @@ export class Mixco extends MethodBase {
     const lambda = this.drawLambda(B / 2);
     const xMix = mixHalves(xq, lambda);
     const xAll = tf.concat([xq, xMix]) as tf.Tensor4D;
-    momentumUpdate(keyNet, this.net, this.xp.m);
-    const k = shuffledForward(xk, this.rng.permutation(B), (xs) =>
-      l2Normalize(keyNet.project(keyNet.forward(xs, { training: true, bnSplits: S }))),
-    );
+    keyPath.update(this.net);
+    const k = keyPath.keys(xk, this.rng);
+    const queue = keyPath.queue.keys as tf.Tensor2D;
     const result = this.optimise((): StepOutputs => {
       const qAll = l2Normalize(this.net.project(this.net.forward(xAll, { training: true, bnSplits: S })));
       const [q, qMix] = tf.split(qAll, [B, B / 2]) as [tf.Tensor2D, tf.Tensor2D];
-      const lPos = q.mul(k).sum(1, true) as tf.Tensor2D;
-      const lNeg = tf.matMul(q, queue.keys as tf.Tensor2D, false, true) as tf.Tensor2D;
-      const logits = tf.concat([lPos, lNeg], 1).div(this.xp.T) as tf.Tensor2D;
+      const { logits, lPos, lNeg } = mocoLogits(q, k, queue, this.config.T);
       const lContrast = infoNCEFromLogits(logits);
-      const lMix = mixcoLoss(qMix, k, queue.keys as tf.Tensor2D, lambda, this.xp.mixT);
+      const lMix = mixcoLoss(qMix, k, queue, lambda, this.config.mixT);
       return {
-        loss: lContrast.add(lMix.mul(this.xp.beta)) as tf.Scalar,
+        loss: lContrast.add(lMix.mul(this.config.beta)) as tf.Scalar,
         metrics: { proxyAcc: proxyAccuracy(logits), lossContrast: lContrast, lossMix: lMix, ...similarityStats(lPos, lNeg) },
       };
     });
-    queue.enqueue(k, batch.labels);
+    keyPath.enqueue(k, batch.labels);
     tf.dispose([k, lambda, xMix, xAll]);
     return result;
   }
 
   private simclrStep(batch: Batch, B: number): PendingStep {
+    const { T, mixT, beta } = this.config;
     const [x1, x2] = batch.views;
     const lambda1 = this.drawLambda(B / 2);
     const lambda2 = this.drawLambda(B / 2);
@@ -98,11 +117,11 @@ export class Mixco extends MethodBase {
     const result = this.optimise((): StepOutputs => {
       const [z1, z2] = tf.split(embed(xViews), [B, B]) as [tf.Tensor2D, tf.Tensor2D];
       const [zMix1, zMix2] = tf.split(embed(xMix), [B / 2, B / 2]) as [tf.Tensor2D, tf.Tensor2D];
-      const lContrast = ntXent(z1, z2, this.xp.T);
-      const lMix = mixcoLoss(zMix1, z2, null, lambda1, this.xp.mixT).add(mixcoLoss(zMix2, z1, null, lambda2, this.xp.mixT)).div(2) as tf.Scalar;
+      const lContrast = ntXent(z1, z2, T);
+      const lMix = mixcoLoss(zMix1, z2, null, lambda1, mixT).add(mixcoLoss(zMix2, z1, null, lambda2, mixT)).div(2) as tf.Scalar;
       return {
-        loss: lContrast.add(lMix.mul(this.xp.beta)) as tf.Scalar,
-        metrics: { proxyAcc: ntXentAccuracy(ntXentLogits(z1, z2, this.xp.T)), lossContrast: lContrast, lossMix: lMix },
+        loss: lContrast.add(lMix.mul(beta)) as tf.Scalar,
+        metrics: { proxyAcc: ntXentAccuracy(ntXentLogits(z1, z2, T)), lossContrast: lContrast, lossMix: lMix },
       };
     });
     tf.dispose([lambda1, lambda2, xMix, xViews]);
@@ -111,21 +130,20 @@ export class Mixco extends MethodBase {
 
   protected stateVariables(): Map<string, tf.Variable> {
     const m = super.stateVariables();
-    if (this.keyNet && this.queue) addKeyPathVariables(m, this.keyNet, this.queue);
+    this.keyPath?.addStateVariables(m);
     return m;
   }
 
   protected extraHostState(): Record<string, unknown> {
-    return this.queue ? { queuePtr: this.queue.ptr } : {};
+    return this.keyPath ? this.keyPath.hostState() : {};
   }
 
   protected loadExtraHostState(host: Record<string, unknown>): void {
-    if (this.queue) restoreQueuePtr(this.name, this.queue, host);
+    this.keyPath?.loadHostState(this.name, host);
   }
 
   dispose(): void {
     super.dispose();
-    this.keyNet?.dispose();
-    this.queue?.dispose();
+    this.keyPath?.dispose();
   }
 }

@@ -10,55 +10,72 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MethodConfig, MochiParams } from '../types';
-import type { MethodInit, StepOutputs } from './base';
-import { infoNCEFromLogits, proxyAccuracy } from './losses/info-nce';
+import { bool, nonNegInt, posInt } from '../util/validate';
+import type { StepOutputs } from './base';
+import { infoNCEFromLogits, mocoLogits, proxyAccuracy } from './losses/info-nce';
 import { disposeDraws, drawMochi, mochiLogits } from './losses/mochi';
-import { Moco, similarityStats } from './moco';
+import { MOCO_FIELDS, Moco, similarityStats } from './moco';
+import type { ParamSchema } from './params-schema';
+
+/**
+ * MoCo v2 base with the MaugrimEP ImageNet-100 reproduction config (conf/pretrain_params.py):
+ * K 16384, m 0.999, T 0.2, mlp, N 1024, s 1024, s' 128, warm-up 10 epochs; bnSplits 8 stands in
+ * for shuffle BN on one device (CIFAR demo); class oracle off. (The paper's own values: NOT FOUND.)
+ */
+export const MOCHI_DEFAULTS: { name: 'mochi' } & MochiParams = {
+  name: 'mochi',
+  K: 16384,
+  m: 0.999,
+  T: 0.2,
+  dim: 128,
+  mlp: true,
+  symmetric: false,
+  bnSplits: 8,
+  N: 1024,
+  s: 1024,
+  sPrime: 128,
+  warmupEpochs: 10,
+  classOracle: false,
+};
+
+export const MOCHI_SCHEMA: ParamSchema = {
+  fields: { ...MOCO_FIELDS, N: posInt, s: nonNegInt, sPrime: nonNegInt, warmupEpochs: nonNegInt, classOracle: bool },
+  rules: (o, path) =>
+    typeof o.N === 'number' && typeof o.K === 'number' && o.N > o.K ? [`${path}.N must be at most ${path}.K (${o.K}), got ${o.N}`] : [],
+};
 
 /** Logit given to masked (same-class) queue entries: exp(-1e9 / T) is exactly 0. */
 export const MASKED_LOGIT = -1e9;
 
 export class Mochi extends Moco {
   readonly name = 'mochi' as const;
-  protected readonly mp: MochiParams;
-
-  constructor(config: MethodConfig & MochiParams, init: MethodInit) {
-    super(config, init);
-    this.mp = config;
-    const bad = (f: string) => new Error(`mochi.${f}: invalid value ${JSON.stringify((config as unknown as Record<string, unknown>)[f])}`);
-    if (!(Number.isInteger(config.N) && config.N >= 1 && config.N <= config.K)) throw bad('N');
-    if (!(Number.isInteger(config.s) && config.s >= 0)) throw bad('s');
-    if (!(Number.isInteger(config.sPrime) && config.sPrime >= 0)) throw bad('sPrime');
-    if (!(config.warmupEpochs >= 0)) throw bad('warmupEpochs');
-  }
+  declare readonly config: MethodConfig & MochiParams;
 
   /** Whether this epoch mixes (after the warm-up, and s + s' > 0). */
   get mixing(): boolean {
-    return this.epoch >= this.mp.warmupEpochs && this.mp.s + this.mp.sPrime > 0;
+    return this.epoch >= this.config.warmupEpochs && this.config.s + this.config.sPrime > 0;
   }
 
   protected maskNegatives(lNeg: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor2D {
-    if (!this.mp.classOracle) return lNeg;
+    if (!this.config.classOracle) return lNeg;
     const same = labels.toInt().reshape([-1, 1]).equal(this.queue.labels.reshape([1, -1])); // [B, K]
     return tf.where(same, tf.fill(lNeg.shape, MASKED_LOGIT), lNeg) as tf.Tensor2D;
   }
 
   protected contrast(q: tf.Tensor2D, k: tf.Tensor2D, labels: tf.Tensor1D): StepOutputs {
     if (!this.mixing) return super.contrast(q, k, labels);
-    const B = q.shape[0];
-    const { T, N, s, sPrime } = this.mp;
-    const lPos = q.mul(k).sum(1, true) as tf.Tensor2D; // [B, 1] (for the statistics)
-    const lNegRaw = tf.matMul(q, this.queue.keys as tf.Tensor2D, false, true) as tf.Tensor2D; // [B, K]
-    const draws = drawMochi(B, N, s, sPrime, this.rng.nextSeed());
-    const { logits, queueLogits, lSyn } = mochiLogits(q, k, this.queue.keys as tf.Tensor2D, N, T, draws, (l) => this.maskNegatives(l, labels));
+    const { T, N, s, sPrime } = this.config;
+    const queue = this.keyPath.queue.keys as tf.Tensor2D;
+    const moco = mocoLogits(q, k, queue, T, (l) => this.maskNegatives(l, labels));
+    const draws = drawMochi(q.shape[0], N, s, sPrime, this.rng.nextSeed());
+    const { logits, lSyn, hardSim } = mochiLogits(q, moco, queue, N, T, draws);
     disposeDraws(draws);
-    const hardSim = tf.topk(this.maskNegatives(lNegRaw, labels), N).values; // metric only
     return {
       loss: infoNCEFromLogits(logits),
       metrics: {
-        proxyAcc: proxyAccuracy(queueLogits),
+        proxyAcc: proxyAccuracy(moco.logits),
         proxyAccSynth: proxyAccuracy(logits),
-        ...similarityStats(lPos, lNegRaw),
+        ...similarityStats(moco.lPos, moco.lNeg),
         hardNegSim: hardSim.mean() as tf.Scalar,
         synthNegSim: lSyn.mean() as tf.Scalar,
       },

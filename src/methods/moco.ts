@@ -6,68 +6,64 @@
  *   logits = [q.k, q.queue^T] / T                      [B, 1 + K],  L = CE(logits, 0)
  *   enqueue k (after the loss)
  * Symmetric (CIFAR demo): L = L(q1, k2) + L(q2, k1) (summed), and [k1; k2] are enqueued.
- * Subclasses extend `negativeLogits` (MoCHi) and may mask queue entries (class oracle).
+ * Subclasses extend `contrast` (MoCHi) and may mask queue entries (class oracle).
  */
 import * as tf from '@tensorflow/tfjs';
-import { createMomentumEncoder, momentumUpdate } from '../models/momentum';
-import type { Network } from '../models/network';
-import { KeyQueue, l2Normalize } from '../models/queue';
+import { l2Normalize } from '../ops/normalize';
 import type { Batch, MethodConfig, MocoParams } from '../types';
-import { MethodBase, shuffledForward, type MethodInit, type PendingStep, type StepOutputs } from './base';
-import { addKeyPathVariables, restoreQueuePtr } from './key-path';
-import { infoNCEFromLogits, proxyAccuracy } from './losses/info-nce';
+import { bool, posInt, positive, str, unit01, type Spec } from '../util/validate';
+import { MethodBase, projectionHead, type MethodInit, type PendingStep, type StepOutputs } from './base';
+import { KeyPath } from './key-path';
+import { infoNCEFromLogits, mocoLogits, proxyAccuracy } from './losses/info-nce';
+import type { ParamSchema } from './params-schema';
 
-export function checkMocoParams(p: MocoParams, where: string): void {
-  const bad = (f: string) => new Error(`${where}.${f}: invalid value ${JSON.stringify((p as unknown as Record<string, unknown>)[f])}`);
-  if (!(Number.isInteger(p.K) && p.K >= 1)) throw bad('K');
-  if (!(p.m >= 0 && p.m <= 1)) throw bad('m');
-  if (!(p.T > 0)) throw bad('T');
-  if (!(Number.isInteger(p.dim) && p.dim >= 1)) throw bad('dim');
-  if (!(Number.isInteger(p.bnSplits) && p.bnSplits >= 1)) throw bad('bnSplits');
-}
+/**
+ * The MoCo CIFAR-10 demo's defaults (colab/moco_cifar10_demo.ipynb): K 4096, m 0.99, T 0.1,
+ * dim 128, linear fc (no MLP), asymmetric, bn-splits 8. MoCo v2 on ImageNet would be K 65536,
+ * m 0.999, T 0.2, mlp true (main_moco.py, README).
+ */
+export const MOCO_DEFAULTS: { name: 'moco' } & MocoParams = { name: 'moco', K: 4096, m: 0.99, T: 0.1, dim: 128, mlp: false, symmetric: false, bnSplits: 8 };
+
+export const MOCO_FIELDS: Spec = { name: str, K: posInt, m: unit01, T: positive, dim: posInt, mlp: bool, symmetric: bool, bnSplits: posInt };
+export const MOCO_SCHEMA: ParamSchema = { fields: MOCO_FIELDS };
 
 export class Moco extends MethodBase {
   readonly name: 'moco' | 'mochi' = 'moco';
   readonly viewsPerImage = 2;
-  readonly keyNet: Network;
-  readonly queue: KeyQueue;
-  protected readonly p: MocoParams;
+  declare readonly config: MethodConfig & MocoParams;
+  readonly keyPath: KeyPath;
 
   constructor(config: MethodConfig & MocoParams, init: MethodInit) {
-    super(config, init, config.mlp ? { kind: 'mlp', dim: config.dim } : { kind: 'linear', dim: config.dim });
-    checkMocoParams(config, config.name);
-    this.p = config;
-    this.keyNet = createMomentumEncoder(this.net);
-    this.queue = new KeyQueue(config.K, config.dim, this.rng.nextSeed());
+    super(config, init, projectionHead(config));
+    this.keyPath = new KeyPath(this.net, { K: config.K, dim: config.dim, m: config.m, bnSplits: config.bnSplits, queueSeed: this.rng.nextSeed() });
+  }
+
+  /** The momentum (key) encoder. */
+  get keyNet() {
+    return this.keyPath.net;
+  }
+
+  get queue() {
+    return this.keyPath.queue;
   }
 
   protected checkSplits(B: number): void {
-    if (B % this.p.bnSplits !== 0) {
-      throw new Error(`${this.name}: batch size ${B} is not a multiple of bnSplits ${this.p.bnSplits} (set method.bnSplits or the batch size)`);
+    if (B % this.config.bnSplits !== 0) {
+      throw new Error(`${this.name}: batch size ${B} is not a multiple of bnSplits ${this.config.bnSplits} (set method.bnSplits or the batch size)`);
     }
   }
 
   /** q = l2n(f_q(x)) with split BN, training mode. x [B, H, W, C] -> [B, D]. */
   protected queryForward(x: tf.Tensor4D): tf.Tensor2D {
-    return l2Normalize(this.net.project(this.net.forward(x, { training: true, bnSplits: this.p.bnSplits })));
-  }
-
-  /** k = l2n(f_k(x)) computed on a shuffled batch and unshuffled (shuffle BN on one device). No gradient. */
-  protected keyForward(x: tf.Tensor4D): tf.Tensor2D {
-    const perm = this.rng.permutation(x.shape[0]);
-    return shuffledForward(x, perm, (xs) =>
-      l2Normalize(this.keyNet.project(this.keyNet.forward(xs, { training: true, bnSplits: this.p.bnSplits }))),
-    );
+    return l2Normalize(this.net.project(this.net.forward(x, { training: true, bnSplits: this.config.bnSplits })));
   }
 
   /**
-   * Logits and metrics of one direction. q [B, D] (carries gradient), k [B, D] constant, labels [B].
-   * Base MoCo: [q.k, q.queue^T] / T. Returns the loss and the metric scalars.
+   * Loss and metrics of one direction. q [B, D] (carries gradient), k [B, D] constant, labels [B].
+   * Base MoCo: CE([q.k, q.queue^T] / T, 0).
    */
   protected contrast(q: tf.Tensor2D, k: tf.Tensor2D, labels: tf.Tensor1D): StepOutputs {
-    const lPos = q.mul(k).sum(1, true) as tf.Tensor2D; // [B, 1]
-    const lNeg = tf.matMul(q, this.queue.keys as tf.Tensor2D, false, true) as tf.Tensor2D; // [B, K]
-    const logits = tf.concat([lPos, this.maskNegatives(lNeg, labels)], 1).div(this.p.T) as tf.Tensor2D; // [B, 1+K]
+    const { logits, lPos, lNeg } = mocoLogits(q, k, this.queue.keys as tf.Tensor2D, this.config.T, (l) => this.maskNegatives(l, labels));
     return {
       loss: infoNCEFromLogits(logits),
       metrics: { proxyAcc: proxyAccuracy(logits), ...similarityStats(lPos, lNeg) },
@@ -83,9 +79,9 @@ export class Moco extends MethodBase {
     const B = this.checkBatch(batch);
     this.checkSplits(B);
     const [x1, x2] = batch.views;
-    momentumUpdate(this.keyNet, this.net, this.p.m);
-    const k2 = this.keyForward(x2);
-    const k1 = this.p.symmetric ? this.keyForward(x1) : null;
+    this.keyPath.update(this.net);
+    const k2 = this.keyPath.keys(x2, this.rng);
+    const k1 = this.config.symmetric ? this.keyPath.keys(x1, this.rng) : null;
     const result = this.optimise(() => {
       const r12 = this.contrast(this.queryForward(x1), k2, batch.labels);
       if (!k1) return r12;
@@ -95,10 +91,10 @@ export class Moco extends MethodBase {
     if (k1) {
       const labels2 = tf.concat([batch.labels, batch.labels]) as tf.Tensor1D;
       const keys = tf.concat([k1, k2]) as tf.Tensor2D;
-      this.queue.enqueue(keys, labels2);
+      this.keyPath.enqueue(keys, labels2);
       tf.dispose([labels2, keys, k1]);
     } else {
-      this.queue.enqueue(k2, batch.labels);
+      this.keyPath.enqueue(k2, batch.labels);
     }
     k2.dispose();
     return result;
@@ -106,22 +102,21 @@ export class Moco extends MethodBase {
 
   protected stateVariables(): Map<string, tf.Variable> {
     const m = super.stateVariables();
-    addKeyPathVariables(m, this.keyNet, this.queue);
+    this.keyPath.addStateVariables(m);
     return m;
   }
 
   protected extraHostState(): Record<string, unknown> {
-    return { queuePtr: this.queue.ptr };
+    return this.keyPath.hostState();
   }
 
   protected loadExtraHostState(host: Record<string, unknown>): void {
-    restoreQueuePtr(this.name, this.queue, host);
+    this.keyPath.loadHostState(this.name, host);
   }
 
   dispose(): void {
     super.dispose();
-    this.keyNet.dispose();
-    this.queue.dispose();
+    this.keyPath.dispose();
   }
 }
 

@@ -4,20 +4,25 @@
  * Metrics: proxyAcc (anchors whose positive has the top logit among the other 2N-1), posSim, negSim.
  */
 import * as tf from '@tensorflow/tfjs';
-import { l2Normalize } from '../models/queue';
+import { l2Normalize } from '../ops/normalize';
+import type { ParamSchema } from './params-schema';
+import { bool, posInt, positive, str } from '../util/validate';
 import type { Batch, MethodConfig, SimclrParams } from '../types';
-import { MethodBase, type MethodInit, type PendingStep, type StepOutputs } from './base';
+import { MethodBase, projectionHead, type MethodInit, type PendingStep, type StepOutputs } from './base';
 import { ntXent, ntXentAccuracy, ntXentLogits } from './losses/nt-xent';
+
+/** T 0.5 (SupContrast README for SimCLR; MixCo's SimCLR scripts), dim 128, MLP head. */
+export const SIMCLR_DEFAULTS: { name: 'simclr' } & SimclrParams = { name: 'simclr', T: 0.5, dim: 128, mlp: true };
+
+export const SIMCLR_SCHEMA: ParamSchema = { fields: { name: str, T: positive, dim: posInt, mlp: bool } };
 
 export class Simclr extends MethodBase {
   readonly name = 'simclr' as const;
   readonly viewsPerImage = 2;
-  protected readonly sp: SimclrParams;
+  declare readonly config: MethodConfig & SimclrParams;
 
   constructor(config: MethodConfig & SimclrParams, init: MethodInit) {
-    super(config, init, config.mlp ? { kind: 'mlp', dim: config.dim } : { kind: 'linear', dim: config.dim });
-    if (!(config.T > 0)) throw new Error(`simclr.T: invalid value ${config.T}`);
-    this.sp = config;
+    super(config, init, projectionHead(config));
   }
 
   /** z = l2n(g(f(x))) in training mode. x [M, H, W, C] -> [M, D]. */
@@ -28,11 +33,11 @@ export class Simclr extends MethodBase {
   /** NT-Xent and its metrics for z1, z2 [B, D]. */
   protected contrastViews(z1: tf.Tensor2D, z2: tf.Tensor2D): StepOutputs {
     const B = z1.shape[0];
-    const logits = ntXentLogits(z1, z2, this.sp.T);
+    const logits = ntXentLogits(z1, z2, this.config.T);
     const sim = tf.matMul(z1, z2, false, true); // [B, B]
     const eye = tf.eye(B);
     return {
-      loss: ntXent(z1, z2, this.sp.T),
+      loss: ntXent(z1, z2, this.config.T),
       metrics: {
         proxyAcc: ntXentAccuracy(logits),
         posSim: sim.mul(eye).sum().div(B) as tf.Scalar,

@@ -4,21 +4,25 @@
  * Metrics: proxyAcc = share of anchors whose most similar other sample (of 2B - 1) has the same label.
  */
 import * as tf from '@tensorflow/tfjs';
-import { l2Normalize } from '../models/queue';
+import { l2Normalize } from '../ops/normalize';
+import type { ParamSchema } from './params-schema';
+import { bool, posInt, positive, str } from '../util/validate';
 import type { Batch, MethodConfig, SupconParams } from '../types';
-import { MethodBase, type MethodInit, type PendingStep } from './base';
+import { MethodBase, projectionHead, type MethodInit, type PendingStep } from './base';
 import { supConLoss } from './losses/supcon-loss';
+
+/** T 0.1 (SupContrast README recipe), baseT 0.07 (losses.py default), dim 128, MLP head. */
+export const SUPCON_DEFAULTS: { name: 'supcon' } & SupconParams = { name: 'supcon', T: 0.1, baseT: 0.07, dim: 128, mlp: true };
+
+export const SUPCON_SCHEMA: ParamSchema = { fields: { name: str, T: positive, baseT: positive, dim: posInt, mlp: bool } };
 
 export class Supcon extends MethodBase {
   readonly name = 'supcon' as const;
   readonly viewsPerImage = 2;
-  protected readonly sp: SupconParams;
+  declare readonly config: MethodConfig & SupconParams;
 
   constructor(config: MethodConfig & SupconParams, init: MethodInit) {
-    super(config, init, config.mlp ? { kind: 'mlp', dim: config.dim } : { kind: 'linear', dim: config.dim });
-    if (!(config.T > 0)) throw new Error(`supcon.T: invalid value ${config.T}`);
-    if (!(config.baseT > 0)) throw new Error(`supcon.baseT: invalid value ${config.baseT}`);
-    this.sp = config;
+    super(config, init, projectionHead(config));
   }
 
   protected step(batch: Batch): PendingStep {
@@ -27,7 +31,7 @@ export class Supcon extends MethodBase {
     return this.optimise(() => {
       const z = l2Normalize(this.net.project(this.net.forward(tf.concat([x1, x2]) as tf.Tensor4D, { training: true })));
       const [z1, z2] = tf.split(z, [B, B]);
-      const loss = supConLoss(tf.stack([z1, z2], 1) as tf.Tensor3D, batch.labels, { temperature: this.sp.T, baseTemperature: this.sp.baseT });
+      const loss = supConLoss(tf.stack([z1, z2], 1) as tf.Tensor3D, batch.labels, { temperature: this.config.T, baseTemperature: this.config.baseT });
       // proxyAcc: nearest other sample has the same label.
       const sim = tf.matMul(z, z, false, true).sub(tf.eye(2 * B).mul(1e9));
       const labels2 = tf.concat([batch.labels, batch.labels]).toInt();

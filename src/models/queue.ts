@@ -6,6 +6,7 @@
  * to the start; a batch larger than K keeps its last K keys.
  */
 import * as tf from '@tensorflow/tfjs';
+import { l2Normalize } from '../ops/normalize';
 
 export class KeyQueue {
   readonly keys: tf.Variable;
@@ -51,8 +52,3 @@ export class KeyQueue {
 }
 
 let queueCounter = 0;
-
-/** Row-wise L2 normalisation as F.normalize(x, dim=1) (eps 1e-12). x [N, D] -> [N, D]. */
-export function l2Normalize<T extends tf.Tensor>(x: T, axis = -1): T {
-  return tf.tidy(() => x.div(tf.maximum(x.norm('euclidean', axis, true), 1e-12)) as T);
-}

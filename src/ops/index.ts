@@ -1,1 +1,2 @@
 export * from './batch-norm-train';
+export * from './normalize';

@@ -9,16 +9,34 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** logits [B, 1+K] = [q.k, q.negatives^T] / T; q, k [B, D]; negatives [K, D]. */
-export function contrastLogits(q: tf.Tensor2D, k: tf.Tensor2D, negatives: tf.Tensor2D, T: number): tf.Tensor2D {
-  checkPair(q, k, 'contrastLogits');
-  if (negatives.rank !== 2 || negatives.shape[1] !== q.shape[1]) {
-    throw new Error(`contrastLogits: negatives must be [K, ${q.shape[1]}], got ${JSON.stringify(negatives.shape)}`);
+/** The MoCo logits and the similarities they are made of. */
+export interface MocoLogits {
+  /** [B, 1 + K] = [q.k, mask(q.queue^T)] / T */
+  logits: tf.Tensor2D;
+  /** [B, 1] positive similarities q.k */
+  lPos: tf.Tensor2D;
+  /** [B, K] similarities to every queue entry, unmasked (for the statistics) */
+  lNeg: tf.Tensor2D;
+  /** [B, K] the similarities the logits use: `mask(lNeg)`, or lNeg itself without a mask */
+  lNegUsed: tf.Tensor2D;
+}
+
+/**
+ * The MoCo logits of moco/builder.py: logits = [q.k, q.queue^T] / T. q, k [B, D]; queue [K, D].
+ * `mask` may replace queue similarities before the division (MoCHi's class oracle). Every
+ * MoCo-style method (MoCo, MoCHi, MixCo on MoCo) computes its logits here.
+ */
+export function mocoLogits(q: tf.Tensor2D, k: tf.Tensor2D, queue: tf.Tensor2D, T: number, mask?: (lNeg: tf.Tensor2D) => tf.Tensor2D): MocoLogits {
+  checkPair(q, k, 'mocoLogits');
+  if (queue.rank !== 2 || queue.shape[1] !== q.shape[1]) {
+    throw new Error(`mocoLogits: queue negatives must be [K, ${q.shape[1]}], got ${JSON.stringify(queue.shape)}`);
   }
   return tf.tidy(() => {
-    const lPos = q.mul(k).sum(1, true); // [B, 1]
-    const lNeg = tf.matMul(q, negatives, false, true); // [B, K]
-    return tf.concat([lPos, lNeg], 1).div(T) as tf.Tensor2D;
+    const lPos = q.mul(k).sum(1, true) as tf.Tensor2D; // [B, 1]
+    const lNeg = tf.matMul(q, queue, false, true) as tf.Tensor2D; // [B, K]
+    const lNegUsed = mask ? mask(lNeg) : lNeg;
+    const logits = tf.concat([lPos, lNegUsed], 1).div(T) as tf.Tensor2D; // [B, 1 + K]
+    return { logits, lPos, lNeg, lNegUsed };
   });
 }
 
@@ -29,7 +47,7 @@ export function infoNCEFromLogits(logits: tf.Tensor2D): tf.Scalar {
 
 /** L = CE([q.k, q.negatives^T] / T, 0). q, k [B, D]; negatives [K, D] -> scalar. */
 export function infoNCE(q: tf.Tensor2D, k: tf.Tensor2D, negatives: tf.Tensor2D, T: number): tf.Scalar {
-  return tf.tidy(() => infoNCEFromLogits(contrastLogits(q, k, negatives, T)));
+  return tf.tidy(() => infoNCEFromLogits(mocoLogits(q, k, negatives, T).logits));
 }
 
 /** Share of rows whose column 0 (the positive) holds the largest logit (MoCo's acc1). logits [B, C] -> scalar. */

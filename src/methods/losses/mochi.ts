@@ -9,8 +9,9 @@
  * Logits then are [q.k, q.queue, q.h, q.h'] / T  [B, 1 + K + s + s'].
  */
 import * as tf from '@tensorflow/tfjs';
-import { l2Normalize } from '../../models/queue';
-import { detached } from './stop-gradient';
+import { l2Normalize } from '../../ops/normalize';
+import type { MocoLogits } from './info-nce';
+import { detachedMany } from './stop-gradient';
 
 /** Random choices of one step: indices into each query's top-N list and the mixing coefficients. */
 export interface MochiDraws {
@@ -89,39 +90,31 @@ export function perQueryLogits(q: tf.Tensor2D, negatives: tf.Tensor3D): tf.Tenso
 export interface MochiLogits {
   /** [B, 1 + K + s + s'] = [q.k, q.queue (masked), q.h, q.h'] / T */
   logits: tf.Tensor2D;
-  /** [B, 1 + K] = [q.k, q.queue (masked)] / T (queue-only proxy task) */
-  queueLogits: tf.Tensor2D;
   /** [B, s + s'] synthetic similarities q.h (not divided by T) */
   lSyn: tf.Tensor2D;
+  /** [B, N] similarities of each query's N hardest queue negatives (after masking) */
+  hardSim: tf.Tensor2D;
 }
 
 /**
- * MoCHi logits for queries q [B, D] (carrying gradient), keys k [B, D], queue [K, D]:
- * lNeg = q.queue^T, optionally masked by `mask` (the class oracle); the synthetic negatives are
- * built by mochiHardNegatives from detached q and lNeg inside `detached`, so they are constants.
+ * MoCHi logits for queries q [B, D] (carrying gradient) from the MoCo logits of the same queries
+ * (`mocoLogits(q, k, queue, T, mask)`), queue [K, D]: the synthetic negatives are built by
+ * mochiHardNegatives from the detached q and masked similarities, so they are constants, and the
+ * top-N is taken once for both the negatives and the hardSim statistic.
  */
-export function mochiLogits(
-  q: tf.Tensor2D,
-  k: tf.Tensor2D,
-  queue: tf.Tensor2D,
-  N: number,
-  T: number,
-  draws: MochiDraws,
-  mask?: (lNeg: tf.Tensor2D) => tf.Tensor2D,
-): MochiLogits {
+export function mochiLogits(q: tf.Tensor2D, moco: MocoLogits, queue: tf.Tensor2D, N: number, T: number, draws: MochiDraws): MochiLogits {
   return tf.tidy(() => {
-    const lPos = q.mul(k).sum(1, true) as tf.Tensor2D; // [B, 1]
-    const lNegRaw = tf.matMul(q, queue, false, true) as tf.Tensor2D; // [B, K]
-    const lNeg = mask ? mask(lNegRaw) : lNegRaw;
-    const negatives = detached(
-      (qd, ln, qu) => mochiHardNegatives(qd as tf.Tensor2D, ln as tf.Tensor2D, qu as tf.Tensor2D, N, draws).negatives,
+    const [negatives, hardSim] = detachedMany(
+      (qd, ln, qu) => {
+        const h = mochiHardNegatives(qd as tf.Tensor2D, ln as tf.Tensor2D, qu as tf.Tensor2D, N, draws);
+        return [h.negatives, h.hardSim];
+      },
       q,
-      lNeg,
+      moco.lNegUsed,
       queue,
-    );
+    ) as [tf.Tensor3D, tf.Tensor2D];
     const lSyn = perQueryLogits(q, negatives); // [B, s + s'], gradient to q only
-    const queueLogits = tf.concat([lPos, lNeg], 1).div(T) as tf.Tensor2D;
-    const logits = tf.concat([queueLogits, lSyn.div(T)], 1) as tf.Tensor2D;
-    return { logits, queueLogits, lSyn };
+    const logits = tf.concat([moco.logits, lSyn.div(T)], 1) as tf.Tensor2D;
+    return { logits, lSyn, hardSim };
   });
 }
