@@ -127,11 +127,12 @@ export class EpochTally {
     return { epoch: this.epoch, step: this.step, lossSum: this.lossSum, metricSums: { ...this.metricSums }, seconds: this.seconds };
   }
 
-  /** Mean loss and metrics over the steps so far. */
+  /** Mean loss over the steps so far. */
   meanLoss(): number {
     return this.lossSum / Math.max(1, this.step);
   }
 
+  /** Mean of each step metric over the steps so far. */
   means(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const [k, v] of Object.entries(this.metricSums)) out[k] = v / Math.max(1, this.step);

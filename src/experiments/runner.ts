@@ -546,7 +546,7 @@ export async function evaluateCheckpoint(
     } finally {
       disposeState(ck.state);
     }
-    // Extraction at the default batch size of src/eval (eval.batchSize is the run's).
+    // Features are extracted at the evaluation default batch size (256), not eval.batchSize.
     const r = await finalEvaluation({ method, train, test, cfg }, { linear: opts.linear ?? cfg.eval.linear, alignUniform: opts.alignUniform ?? cfg.eval.alignUniform });
     return {
       runDir,
