@@ -17,7 +17,8 @@ import { validateConfig, type RunConfig } from './config';
 import { readMetrics, type MetricsRecord } from './metrics-log';
 import { FILES } from './paths';
 import { readSummary, type RunSummary } from './records';
-import { loadDatasetCached, methodForRun } from './runner';
+import { methodForRun } from './evaluation';
+import { loadDatasetCached } from './runner';
 
 export interface EmbedOptions {
   /** 'projection' (the contrastive head's L2-normalised output, what the kNN monitor reads by default) or 'backbone'. */

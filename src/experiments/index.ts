@@ -6,6 +6,8 @@ export * from './metrics-log';
 export * from './paths';
 export * from './progress';
 export * from './records';
+export * from './run-state';
+export * from './evaluation';
 export * from './runner';
 export * from './sweep';
 export * from './ablations';

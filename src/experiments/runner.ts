@@ -15,24 +15,19 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { backendReport, initBackend } from '../backend/init';
 import { disposeBatch, loadDataset, Loader } from '../data';
-import { createMethod } from '../methods';
 import { learningRateAt } from '../optim';
-import type { DatasetConfig, DatasetInfo, ImageSet, Method, Split } from '../types';
-import { Rng, tfSeedOf } from '../util/rng';
+import type { DatasetConfig, ImageSet, Method, Split, StepResult } from '../types';
+import { Rng } from '../util/rng';
 import { readJson, writeJsonAtomic } from '../util/fsx';
-import { alignment, uniformity } from '../eval/align-uniform';
-import { confusionMatrix } from '../eval/confusion';
-import { extractFeatures, extractViewPairs, headOf, type FeatureFn } from '../eval/features';
-import { knnEvaluate } from '../eval/knn';
-import { linearProbe } from '../eval/probe';
-import { pca2d } from '../eval/projection';
 import { cleanCheckpointTemps, disposeState, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { canonicalJson, configWarnings, runId as runIdOf, validateConfig, type RunConfig } from './config';
+import { finalEvaluation, methodForRun, monitorPass, finalRecord, type EvalSubject, type FinalEvaluation } from './evaluation';
 import { appendMetrics, readMetrics, truncateMetrics, type MetricsRecord } from './metrics-log';
 import { acquireRunLock, LockHeldError, lockState, type RunLock } from './lock';
 import { FILES, runDirOf } from './paths';
 import { readSummary, type RunSummary } from './records';
 import { ProgressBar, type ProgressEvent } from './progress';
+import { EpochTally, newRunState, restoreRunState, runnerMeta, type PartialEpoch, type RunState } from './run-state';
 
 export interface RunOptions {
   /** Results root (default $CWB_RESULTS_DIR, then ./results). */
@@ -50,16 +45,6 @@ export interface RunOptions {
   /** Train at most this many epochs in this call, then checkpoint and return (the run stays resumable). */
   maxEpochs?: number;
 }
-
-/** Progress inside an epoch, saved with a mid-epoch checkpoint. */
-interface PartialEpoch {
-  epoch: number;
-  step: number;
-  lossSum: number;
-  metricSums: Record<string, number>;
-  seconds: number;
-}
-
 
 export interface RunResult {
   runId: string;
@@ -191,286 +176,329 @@ export async function run(config: RunConfig, opts: RunOptions = {}): Promise<Run
   }
 }
 
+/**
+ * The training loop of one session: epochs, batches, steps, mid-epoch and end-of-epoch
+ * checkpoints, progress; then the final evaluation and summary once every epoch is done.
+ */
 async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptions, lock: RunLock, interrupt: Interrupt): Promise<RunResult> {
-  const summaryFile = path.join(dir, FILES.summary);
-  if (fs.existsSync(summaryFile)) {
+  if (fs.existsSync(path.join(dir, FILES.summary))) {
     // Finished by another process while this one waited for the backend.
     return { runId: id, dir, summary: readSummary(dir), resumedFrom: cfg.epochs, skipped: true };
   }
-  const { dataRoot: _root, ...datasetForFile } = cfg.dataset;
-  // Every write below is preceded by lock.verify(): a process that lost the lock (taken over as
-  // stale while it was paused, or by hand) stops without writing.
-  lock.verify();
-  writeJsonAtomic(path.join(dir, FILES.config), { ...cfg, dataset: datasetForFile });
-  cleanCheckpointTemps(dir);
-
-  const bar = new ProgressBar(opts.quiet ? null : process.stderr);
-  const train = await loadDatasetCached(cfg.dataset, 'train');
-  const test = await loadDatasetCached(cfg.dataset, 'test');
-  const info = train.info;
-  const method = methodForRun(cfg, info);
-  const metricsFile = path.join(dir, FILES.metrics);
-  const loaderSeed = new Rng(cfg.seed).nextUint32();
-  let startEpoch = 0;
-  let runner: Record<string, unknown> = { loaderSeed, trainSeconds: 0, evalSeconds: 0, images: 0, sessions: 0 };
-  // Set when the checkpoint was taken inside an epoch: where to continue and the epoch's sums so far.
-  let partial: PartialEpoch | undefined;
-  // What the last checkpoint holds: where an interrupted run resumes.
-  let saved = { epoch: 0, step: 0 };
-  const stopIfInterrupted = () => {
-    if (interrupt.signal) throw new RunInterrupted(interrupt.signal, saved.epoch, dir, saved.step);
-  };
+  const s = await Session.open(cfg, id, dir, opts, lock, interrupt);
   try {
-    const ck = loadCheckpoint(dir);
-    if (ck) {
-      try {
-        method.setState(ck.state);
-      } finally {
-        disposeState(ck.state);
-      }
-      startEpoch = ck.meta.epoch;
-      runner = { ...runner, ...ck.meta.runner };
-      partial = runner.partial as PartialEpoch | undefined;
-      delete runner.partial;
-      if (runner.loaderSeed !== loaderSeed) throw new Error(`${dir}: checkpoint was made with another loader seed`);
-      saved = { epoch: startEpoch, step: partial?.step ?? 0 };
-      lock.verify();
-      truncateMetrics(metricsFile, startEpoch);
-      bar.log(`${id}: resuming after epoch ${startEpoch}/${cfg.epochs}${partial ? `, step ${partial.step}` : ''}`);
-    } else {
-      lock.verify();
-      if (fs.existsSync(metricsFile)) fs.rmSync(metricsFile);
-    }
-    runner.sessions = (runner.sessions as number) + 1;
-    const loader = new Loader(train, {
-      batchSize: cfg.batchSize,
-      views: method.viewsPerImage,
-      preset: cfg.augmentation,
-      shuffle: true,
-      dropLast: true,
-      seed: loaderSeed,
-    });
-    const steps = loader.stepsPerEpoch;
-    if (!(steps > 0)) {
-      throw new Error(`batchSize ${cfg.batchSize} is larger than the ${train.n} training images (no full batch per epoch)`);
-    }
-    const evalBatch = cfg.eval.batchSize ?? 256;
-    const knnFeatures = cfg.eval.knnFeatures ?? 'projection';
-    const projFn: FeatureFn = (x) => method.features(x, 'projection');
-    const knnFn: FeatureFn = (x) => method.features(x, knnFeatures);
+    const { method, loader, steps, progress } = s;
+    const stepEvery = cfg.checkpointEverySteps ?? 0;
+    const every = cfg.checkpointEvery ?? 1;
     let diverged = false;
-    const stopAt = opts.maxEpochs !== undefined ? Math.min(cfg.epochs, startEpoch + opts.maxEpochs) : cfg.epochs;
-    const emit = (p: ProgressEvent, force = false) => {
-      // Epoch ends and the end of the run are logged as lines; the bar shows steps and evaluations.
-      if (p.phase === 'train' || p.phase === 'eval') bar.update(p, force);
-      opts.onProgress?.(p);
-    };
-    const sessionStart = Date.now();
-    let sessionImages = 0;
-
-    const monitor = async (epoch: number, final: boolean): Promise<MetricsRecord> => {
-      const t0 = Date.now();
-      emit({ phase: 'eval', runId: id, epoch, epochs: cfg.epochs, step: 0, steps, loss: NaN, lr: NaN, imagesPerSec: 0, etaSec: NaN, metrics: {}, message: 'kNN monitor' }, true);
-      const bankSet = cfg.eval.knnBankLimit ? headOf(train, cfg.eval.knnBankLimit) : train;
-      const bank = await extractFeatures(knnFn, bankSet, { batchSize: evalBatch });
-      const q = await extractFeatures(knnFn, test, { batchSize: evalBatch });
-      try {
-        const res = await knnEvaluate(bank.features, bank.labels, q.features, q.labels, info.numClasses, {
-          k: cfg.eval.knnK,
-          T: cfg.eval.knnT,
-          batchSize: evalBatch,
-        });
-        const rec: MetricsRecord = { type: 'eval', epoch, knnAcc: res.accuracy, knnK: res.k, knnT: res.T, seconds: (Date.now() - t0) / 1000 };
-        if (cfg.eval.alignUniform && !final) {
-          // Alignment and uniformity over training, on at most 512 test images per monitor pass
-          // (the final values use alignUniformLimit).
-          Object.assign(rec, await alignUniform(projFn, test, { preset: cfg.augmentation, limit: Math.min(cfg.eval.alignUniformLimit ?? 1000, 512), batchSize: evalBatch, seed: cfg.seed }));
-        }
-        if (final) {
-          rec.final = true;
-          if (cfg.eval.confusion) {
-            lock.verify();
-            writeJsonAtomic(path.join(dir, FILES.confusion), {
-              source: 'knn',
-              classNames: info.classNames,
-              matrix: await confusionMatrix(q.labels, res.predictions, info.numClasses),
-            });
-          }
-        }
-        runner.evalSeconds = (runner.evalSeconds as number) + (Date.now() - t0) / 1000;
-        return rec;
-      } finally {
-        bank.features.dispose();
-        q.features.dispose();
-      }
-    };
-
-    for (let epoch = startEpoch; epoch < stopAt && !diverged; epoch++) {
+    for (let epoch = s.startEpoch; epoch < s.stopAt && !diverged; epoch++) {
       method.setEpoch(epoch);
-      // Resuming inside this epoch: continue at the saved step with the saved sums.
-      const resume = partial && partial.epoch === epoch ? partial : undefined;
-      partial = undefined;
-      const t0 = Date.now() - (resume ? resume.seconds * 1000 : 0);
-      let lossSum = resume?.lossSum ?? 0;
-      let step = resume?.step ?? 0;
-      let lr = cfg.optimizer.lr;
-      const metricSums: Record<string, number> = { ...(resume?.metricSums ?? {}) };
-      const stepEvery = cfg.checkpointEverySteps ?? 0;
-      // Where the epoch's wall time goes (this session's part of it): waiting for the loader's next
-      // augmented batch, and the training step (forward, backward, optimiser, key path).
-      let dataSeconds = 0;
-      let stepSeconds = 0;
-      let tMark = Date.now();
-      for await (const batch of loader.epoch(epoch, step)) {
-        const tStep = Date.now();
-        dataSeconds += (tStep - tMark) / 1000;
-        let res;
+      const ep = new EpochTally(epoch, cfg.optimizer.lr, s.resumeInside(epoch));
+      for await (const batch of loader.epoch(epoch, ep.step)) {
+        ep.batchArrived();
+        let res: StepResult;
         try {
-          lr = learningRateAt(cfg.schedule, cfg.optimizer.lr, epoch, step, steps, cfg.epochs);
-          method.setLearningRate(lr);
+          ep.lr = learningRateAt(cfg.schedule, cfg.optimizer.lr, epoch, ep.step, steps, cfg.epochs);
+          method.setLearningRate(ep.lr);
           res = await method.trainStep(batch);
-          sessionImages += batch.size;
+          s.images += batch.size;
         } finally {
           disposeBatch(batch);
         }
-        stepSeconds += (Date.now() - tStep) / 1000;
-        step++;
-        lossSum += res.loss;
-        for (const [k, v] of Object.entries(res.metrics)) metricSums[k] = (metricSums[k] ?? 0) + v;
+        ep.stepDone(res);
         if (!Number.isFinite(res.loss)) {
           diverged = true;
-          bar.log(`${id}: loss is ${res.loss} at epoch ${epoch + 1} step ${step}; stopping (diverged)`);
+          s.bar.log(`${id}: loss is ${res.loss} at epoch ${epoch + 1} step ${ep.step}; stopping (diverged)`);
           break;
         }
-        if (stepEvery > 0 && step % stepEvery === 0 && step < steps) {
-          // Mid-epoch checkpoint: the completed-epoch count stays `epoch`; the step and sums travel along.
-          const mid: PartialEpoch = { epoch, step, lossSum, metricSums: { ...metricSums }, seconds: (Date.now() - t0) / 1000 };
-          const state = method.getState();
-          try {
-            lock.verify();
-            await saveCheckpoint(dir, state, { epoch, runId: id, runner: { ...runner, partial: mid } });
-            saved = { epoch, step };
-          } finally {
-            disposeState(state);
-          }
-        }
-        const elapsed = (Date.now() - t0) / 1000;
-        const ips = (step * cfg.batchSize) / Math.max(elapsed, 1e-9);
-        const epochLeft = (steps - step) * (elapsed / step);
-        const eta = epochLeft + (cfg.epochs - epoch - 1) * steps * (elapsed / step);
+        // Mid-epoch checkpoint: the completed-epoch count stays `epoch`; the step and sums travel along.
+        if (stepEvery > 0 && ep.step % stepEvery === 0 && ep.step < steps) await s.checkpoint(epoch, { partial: ep.partial() });
+        const elapsed = ep.seconds;
+        const perStep = elapsed / ep.step;
         lock.touch();
-        emit({ phase: 'train', runId: id, epoch: epoch + 1, epochs: cfg.epochs, step, steps, loss: lossSum / step, lr, imagesPerSec: ips, etaSec: eta, metrics: {} });
+        progress.emit('train', epoch + 1, {
+          step: ep.step,
+          loss: ep.lossSum / ep.step,
+          lr: ep.lr,
+          imagesPerSec: (ep.step * cfg.batchSize) / Math.max(elapsed, 1e-9),
+          etaSec: (steps - ep.step) * perStep + (cfg.epochs - epoch - 1) * steps * perStep,
+        });
         await tick();
-        stopIfInterrupted();
-        tMark = Date.now();
+        s.stopIfInterrupted();
+        ep.nextBatch();
       }
-      const seconds = (Date.now() - t0) / 1000;
-      runner.trainSeconds = (runner.trainSeconds as number) + seconds;
-      runner.images = (runner.images as number) + step * cfg.batchSize;
-      const means: Record<string, number> = {};
-      for (const [k, v] of Object.entries(metricSums)) means[k] = v / Math.max(1, step);
-      const rec: MetricsRecord = {
-        type: 'epoch',
-        epoch: epoch + 1,
-        loss: lossSum / Math.max(1, step),
-        lr,
-        steps: step,
-        seconds,
-        imagesPerSec: (step * cfg.batchSize) / Math.max(seconds, 1e-9),
-        dataSeconds,
-        stepSeconds,
-        ...means,
-        ...(diverged ? { diverged: true } : {}),
-      };
-      lock.verify();
-      appendMetrics(metricsFile, rec);
-      const shown: Record<string, number> = { ...means };
-      if (!diverged && cfg.eval.knnEvery > 0 && (epoch + 1) % cfg.eval.knnEvery === 0 && epoch + 1 < cfg.epochs) {
-        const ev = await monitor(epoch + 1, false);
+      const end = await s.endEpoch(ep, diverged);
+      s.stopIfInterrupted();
+      progress.emit('epoch', epoch + 1, {
+        step: ep.step,
+        loss: end.loss,
+        lr: ep.lr,
+        imagesPerSec: end.imagesPerSec,
+        etaSec: (cfg.epochs - epoch - 1) * end.seconds,
+        metrics: end.shown,
+      });
+      if (diverged || (epoch + 1) % every === 0 || epoch + 1 === s.stopAt) await s.checkpoint(epoch + 1, { diverged });
+    }
+    return await s.finish(diverged);
+  } finally {
+    s.close();
+  }
+}
+
+/** The fields of a progress event that vary; the others come from the run. */
+type ProgressFields = Partial<Pick<ProgressEvent, 'step' | 'loss' | 'lr' | 'imagesPerSec' | 'etaSec' | 'metrics' | 'message'>>;
+
+/** Progress events of one run, to the bar and to `onProgress`. */
+class RunProgress {
+  constructor(
+    private readonly bar: ProgressBar,
+    private readonly onProgress: RunOptions['onProgress'],
+    private readonly run: { runId: string; epochs: number; steps: number },
+  ) {}
+
+  /** An event with no loss, lr or ETA unless given. Steps redraw the bar at its pace; evaluations at once. */
+  emit(phase: ProgressEvent['phase'], epoch: number, fields: ProgressFields = {}): void {
+    const { runId, epochs, steps } = this.run;
+    const p: ProgressEvent = { phase, runId, epoch, epochs, step: 0, steps, loss: NaN, lr: NaN, imagesPerSec: 0, etaSec: NaN, metrics: {}, ...fields };
+    // Epoch ends and the end of the run are logged as lines; the bar shows steps and evaluations.
+    if (phase === 'train' || phase === 'eval') this.bar.update(p, phase !== 'train');
+    this.onProgress?.(p);
+  }
+}
+
+/** An epoch's end as the loop reports it. */
+interface EpochEnd {
+  loss: number;
+  imagesPerSec: number;
+  seconds: number;
+  /** Epoch means, and the monitor's kNN accuracy when it ran. */
+  shown: Record<string, number>;
+}
+
+/**
+ * One process's session of a run, under its lock: the data, method and loader, the run state
+ * restored from the checkpoint, and every write of the run folder. Every write is preceded by
+ * lock.verify(): a process that lost the lock (taken over as stale while it was paused, or by
+ * hand) stops without writing.
+ */
+class Session {
+  readonly method: Method;
+  readonly loader: Loader;
+  readonly steps: number;
+  readonly bar: ProgressBar;
+  readonly progress: RunProgress;
+  /** Epochs are trained from startEpoch up to (not including) stopAt in this session. */
+  readonly startEpoch: number;
+  readonly stopAt: number;
+  /** Training images of this session. */
+  images = 0;
+  private readonly started = Date.now();
+  private readonly subject: EvalSubject;
+  private readonly metricsFile: string;
+  /** Set when the checkpoint was taken inside an epoch: where to continue and the epoch's sums so far. */
+  private partial: PartialEpoch | undefined;
+  /** What the last checkpoint holds: where an interrupted run resumes. */
+  private saved: { epoch: number; step: number };
+
+  private constructor(
+    readonly cfg: RunConfig,
+    readonly id: string,
+    readonly dir: string,
+    private readonly lock: RunLock,
+    private readonly interrupt: Interrupt,
+    private readonly state: RunState,
+    parts: { opts: RunOptions; bar: ProgressBar; subject: EvalSubject; loader: Loader; startEpoch: number; partial?: PartialEpoch },
+  ) {
+    this.bar = parts.bar;
+    this.subject = parts.subject;
+    this.method = parts.subject.method;
+    this.loader = parts.loader;
+    this.steps = parts.loader.stepsPerEpoch;
+    this.startEpoch = parts.startEpoch;
+    this.partial = parts.partial;
+    this.saved = { epoch: parts.startEpoch, step: parts.partial?.step ?? 0 };
+    const max = parts.opts.maxEpochs;
+    this.stopAt = max !== undefined ? Math.min(cfg.epochs, parts.startEpoch + max) : cfg.epochs;
+    this.metricsFile = path.join(dir, FILES.metrics);
+    this.progress = new RunProgress(parts.bar, parts.opts.onProgress, { runId: id, epochs: cfg.epochs, steps: this.steps });
+  }
+
+  /** Writes config.json, loads the data, builds the method and resumes it from the checkpoint when there is one. */
+  static async open(cfg: RunConfig, id: string, dir: string, opts: RunOptions, lock: RunLock, interrupt: Interrupt): Promise<Session> {
+    const { dataRoot: _root, ...datasetForFile } = cfg.dataset;
+    lock.verify();
+    writeJsonAtomic(path.join(dir, FILES.config), { ...cfg, dataset: datasetForFile });
+    cleanCheckpointTemps(dir);
+    const bar = new ProgressBar(opts.quiet ? null : process.stderr);
+    const train = await loadDatasetCached(cfg.dataset, 'train');
+    const test = await loadDatasetCached(cfg.dataset, 'test');
+    const method = methodForRun(cfg, train.info);
+    try {
+      const metricsFile = path.join(dir, FILES.metrics);
+      const fresh = newRunState(new Rng(cfg.seed).nextUint32());
+      let resumed: { state: RunState; partial?: PartialEpoch } = { state: fresh };
+      let startEpoch = 0;
+      const ck = loadCheckpoint(dir);
+      if (ck) {
+        try {
+          method.setState(ck.state);
+        } finally {
+          disposeState(ck.state);
+        }
+        startEpoch = ck.meta.epoch;
+        resumed = restoreRunState(ck.meta.runner, fresh, dir);
         lock.verify();
-        appendMetrics(metricsFile, ev);
-        shown.knnAcc = ev.knnAcc as number;
+        truncateMetrics(metricsFile, startEpoch);
+        bar.log(`${id}: resuming after epoch ${startEpoch}/${cfg.epochs}${resumed.partial ? `, step ${resumed.partial.step}` : ''}`);
+      } else {
+        lock.verify();
+        if (fs.existsSync(metricsFile)) fs.rmSync(metricsFile);
       }
+      resumed.state.sessions += 1;
+      const loader = new Loader(train, {
+        batchSize: cfg.batchSize,
+        views: method.viewsPerImage,
+        preset: cfg.augmentation,
+        shuffle: true,
+        dropLast: true,
+        seed: resumed.state.loaderSeed,
+      });
+      if (!(loader.stepsPerEpoch > 0)) {
+        throw new Error(`batchSize ${cfg.batchSize} is larger than the ${train.n} training images (no full batch per epoch)`);
+      }
+      const subject: EvalSubject = { method, train, test, cfg, batchSize: cfg.eval.batchSize ?? 256 };
+      return new Session(cfg, id, dir, lock, interrupt, resumed.state, { opts, bar, subject, loader, startEpoch, partial: resumed.partial });
+    } catch (e) {
       bar.end();
-      bar.log(
-        `${id} epoch ${epoch + 1}/${cfg.epochs} loss ${(rec.loss as number).toFixed(4)} ` +
-          `${(rec.imagesPerSec as number).toFixed(0)} img/s ${seconds.toFixed(1)}s` +
-          Object.entries(shown)
-            .filter(([k]) => k === 'knnAcc' || k === 'proxyAcc')
-            .map(([k, v]) => ` ${k} ${v.toFixed(4)}`)
-            .join(''),
-      );
-      stopIfInterrupted();
-      emit({ phase: 'epoch', runId: id, epoch: epoch + 1, epochs: cfg.epochs, step, steps, loss: rec.loss as number, lr, imagesPerSec: rec.imagesPerSec as number, etaSec: (cfg.epochs - epoch - 1) * seconds, metrics: shown }, true);
-      const every = cfg.checkpointEvery ?? 1;
-      if (diverged || (epoch + 1) % every === 0 || epoch + 1 === stopAt) {
-        const state = method.getState(); // copies, owned here
-        try {
-          lock.verify();
-          await saveCheckpoint(dir, state, { epoch: epoch + 1, runId: id, runner: { ...runner, diverged } });
-          saved = { epoch: epoch + 1, step: 0 };
-        } finally {
-          disposeState(state);
-        }
-      }
+      method.dispose();
+      throw e;
     }
+  }
 
-    const records = readMetrics(metricsFile);
-    const epochRecs = records.filter((r) => r.type === 'epoch');
-    diverged = diverged || epochRecs.some((r) => r.diverged === true);
+  close(): void {
+    this.bar.end();
+    this.method.dispose();
+  }
+
+  /** The saved progress inside `epoch` when the run resumes there (given once). */
+  resumeInside(epoch: number): PartialEpoch | undefined {
+    const p = this.partial?.epoch === epoch ? this.partial : undefined;
+    this.partial = undefined;
+    return p;
+  }
+
+  stopIfInterrupted(): void {
+    if (this.interrupt.signal) throw new RunInterrupted(this.interrupt.signal, this.saved.epoch, this.dir, this.saved.step);
+  }
+
+  /** Saves the method and the run state after `epoch` completed epochs (and, inside the next one, its progress). */
+  async checkpoint(epoch: number, at: { partial: PartialEpoch } | { diverged: boolean }): Promise<void> {
+    const state = this.method.getState(); // copies, owned here
+    try {
+      this.lock.verify();
+      await saveCheckpoint(this.dir, state, { epoch, runId: this.id, runner: runnerMeta(this.state, at) });
+      this.saved = { epoch, step: 'partial' in at ? at.partial.step : 0 };
+    } finally {
+      disposeState(state);
+    }
+  }
+
+  private append(rec: MetricsRecord): void {
+    this.lock.verify();
+    appendMetrics(this.metricsFile, rec);
+  }
+
+  private write(file: string, value: unknown): void {
+    this.lock.verify();
+    writeJsonAtomic(path.join(this.dir, file), value);
+  }
+
+  /** Adds the epoch's record to metrics.jsonl, then the kNN monitor's when it is due, and logs the epoch. */
+  async endEpoch(ep: EpochTally, diverged: boolean): Promise<EpochEnd> {
+    const { cfg } = this;
+    const seconds = ep.seconds;
+    this.state.trainSeconds += seconds;
+    this.state.images += ep.step * cfg.batchSize;
+    const means = ep.means();
+    const loss = ep.meanLoss();
+    const imagesPerSec = (ep.step * cfg.batchSize) / Math.max(seconds, 1e-9);
+    const { dataSeconds, stepSeconds } = ep;
+    this.append({ type: 'epoch', epoch: ep.epoch + 1, loss, lr: ep.lr, steps: ep.step, seconds, imagesPerSec, dataSeconds, stepSeconds, ...means, ...(diverged ? { diverged: true } : {}) });
+    const shown: Record<string, number> = { ...means };
+    const done = ep.epoch + 1;
+    if (!diverged && cfg.eval.knnEvery > 0 && done % cfg.eval.knnEvery === 0 && done < cfg.epochs) {
+      const t0 = Date.now();
+      this.progress.emit('eval', done, { message: 'kNN monitor' });
+      const rec = await monitorPass(this.subject, done);
+      this.state.evalSeconds += (Date.now() - t0) / 1000;
+      this.append(rec);
+      shown.knnAcc = rec.knnAcc;
+    }
+    this.bar.end();
+    this.bar.log(
+      `${this.id} epoch ${done}/${cfg.epochs} loss ${loss.toFixed(4)} ${imagesPerSec.toFixed(0)} img/s ${seconds.toFixed(1)}s` +
+        Object.entries(shown)
+          .filter(([k]) => k === 'knnAcc' || k === 'proxyAcc')
+          .map(([k, v]) => ` ${k} ${v.toFixed(4)}`)
+          .join(''),
+    );
+    return { loss, imagesPerSec, seconds, shown };
+  }
+
+  /** Once every epoch is trained (or the run diverged): the final evaluation and summary.json. */
+  async finish(divergedNow: boolean): Promise<RunResult> {
+    const { cfg, id, dir } = this;
+    const epochRecs = readMetrics(this.metricsFile).filter((r) => r.type === 'epoch');
+    const diverged = divergedNow || epochRecs.some((r) => r.diverged === true);
     const done = epochRecs.length;
-    if (!diverged && done < cfg.epochs) {
-      return { runId: id, dir, resumedFrom: startEpoch, skipped: false };
-    }
+    if (!diverged && done < cfg.epochs) return { runId: id, dir, resumedFrom: this.startEpoch, skipped: false };
+    const finals = diverged ? undefined : await this.finalEvaluation(done);
+    const summary = this.summary(done, diverged, epochRecs[epochRecs.length - 1], finals);
+    this.write(FILES.summary, summary);
+    this.progress.emit('done', done, {
+      step: this.steps,
+      loss: summary.finalLoss ?? NaN,
+      imagesPerSec: summary.imagesPerSec ?? 0,
+      etaSec: 0,
+      metrics: summary.knnAcc !== null ? { knnAcc: summary.knnAcc } : {},
+    });
+    this.bar.log(
+      `${id} done: knnAcc ${summary.knnAcc?.toFixed(4) ?? '-'}` +
+        (summary.linearAcc !== null ? ` linearAcc ${summary.linearAcc.toFixed(4)}` : '') +
+        ` (${((Date.now() - this.started) / 1000).toFixed(1)}s this session, ${this.images} images)`,
+    );
+    return { runId: id, dir, summary, resumedFrom: this.startEpoch, skipped: false };
+  }
 
-    // Final evaluation (repeated in full if a previous session was killed during it). Its
-    // randomness (probe head, shuffles, view pairs, PCA start) comes from the config seed only, so
-    // a resumed run and an uninterrupted one write the same summary.
-    const finals: MetricsRecord = { type: 'eval', epoch: done, final: true };
-    if (!diverged) {
-      stopIfInterrupted();
-      Object.assign(finals, await monitor(done, true));
-      stopIfInterrupted();
-      const tEval = Date.now();
-      if (cfg.eval.linear) {
-        emit({ phase: 'eval', runId: id, epoch: done, epochs: cfg.epochs, step: 0, steps, loss: NaN, lr: NaN, imagesPerSec: 0, etaSec: NaN, metrics: {}, message: `linear probe (${cfg.eval.linear.protocol})` }, true);
-        const lin = await linearProbe((x) => method.features(x, 'backbone'), train, test, { seed: cfg.seed, ...cfg.eval.linear }, { batchSize: evalBatch });
-        finals.linearAcc = lin.accuracy;
-        finals.linearTrainAcc = lin.trainAccuracy;
-        finals.linearEpochs = lin.config.epochs;
-        stopIfInterrupted();
-      }
-      if (cfg.eval.alignUniform) {
-        Object.assign(finals, await alignUniform(projFn, test, { preset: cfg.augmentation, limit: cfg.eval.alignUniformLimit ?? 1000, batchSize: evalBatch, seed: cfg.seed }));
-      }
-      if (cfg.eval.embeddings) {
-        const emb = await extractFeatures(projFn, test, { limit: cfg.eval.embeddings, batchSize: evalBatch });
-        try {
-          const p = await pca2d(emb.features, { seed: tfSeedOf(cfg.seed) });
-          lock.verify();
-          writeJsonAtomic(path.join(dir, FILES.embeddings), {
-            features: 'projection',
-            explainedVariance: p.explainedVariance,
-            classNames: info.classNames,
-            labels: Array.from(emb.labels),
-            points: p.points,
-          });
-        } finally {
-          emb.features.dispose();
-        }
-      }
-      runner.evalSeconds = (runner.evalSeconds as number) + (Date.now() - tEval) / 1000;
-      stopIfInterrupted();
-      lock.verify();
-      appendMetrics(metricsFile, finals);
-    }
+  /**
+   * The final evaluation (repeated in full if a previous session was killed during it), its files
+   * and its metrics.jsonl record. Its randomness (probe head, shuffles, view pairs, PCA start)
+   * comes from the config seed only, so a resumed run and an uninterrupted one write the same summary.
+   */
+  private async finalEvaluation(done: number): Promise<FinalEvaluation> {
+    const { eval: plan } = this.cfg;
+    const t0 = Date.now();
+    const r = await finalEvaluation(this.subject, plan, (stage) => {
+      this.stopIfInterrupted();
+      if (stage === 'knn') this.progress.emit('eval', done, { message: 'kNN monitor' });
+      if (stage === 'linear' && plan.linear) this.progress.emit('eval', done, { message: `linear probe (${plan.linear.protocol})` });
+    });
+    if (r.confusion) this.write(FILES.confusion, r.confusion);
+    if (r.embeddings) this.write(FILES.embeddings, r.embeddings);
+    this.state.evalSeconds += (Date.now() - t0) / 1000;
+    this.stopIfInterrupted();
+    this.append(finalRecord(done, r));
+    return r;
+  }
 
-    const last = epochRecs[epochRecs.length - 1];
-    const knnRecs = readMetrics(metricsFile).filter((r) => r.type === 'eval' && typeof r.knnAcc === 'number');
+  private summary(done: number, diverged: boolean, last: MetricsRecord | undefined, finals: FinalEvaluation | undefined): RunSummary {
+    const { cfg } = this;
+    const knnAccs = readMetrics(this.metricsFile).flatMap((r) => (r.type === 'eval' && typeof r.knnAcc === 'number' ? [r.knnAcc] : []));
     const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+    const { trainSeconds, evalSeconds, images, sessions } = this.state;
     const report = backendReport();
-    const summary: RunSummary = {
-      runId: id,
+    return {
+      runId: this.id,
       experiment: cfg.experiment,
       name: cfg.name,
       params: cfg.params ?? {},
@@ -480,35 +508,22 @@ async function runLocked(cfg: RunConfig, id: string, dir: string, opts: RunOptio
       seed: cfg.seed,
       finalLoss: num(last?.loss),
       proxyAcc: num(last?.proxyAcc),
-      knnAcc: num(finals.knnAcc),
-      knnAccMax: knnRecs.length ? Math.max(...knnRecs.map((r) => r.knnAcc as number)) : null,
-      linearAcc: num(finals.linearAcc),
-      alignment: num(finals.alignment),
-      uniformity: num(finals.uniformity),
-      imagesPerSec: (runner.trainSeconds as number) > 0 ? (runner.images as number) / (runner.trainSeconds as number) : null,
-      trainSeconds: runner.trainSeconds as number,
-      evalSeconds: runner.evalSeconds as number,
-      sessions: runner.sessions as number,
+      knnAcc: num(finals?.knn.accuracy),
+      knnAccMax: knnAccs.length ? Math.max(...knnAccs) : null,
+      linearAcc: num(finals?.linear?.accuracy),
+      alignment: num(finals?.alignUniform?.alignment),
+      uniformity: num(finals?.alignUniform?.uniformity),
+      imagesPerSec: trainSeconds > 0 ? images / trainSeconds : null,
+      trainSeconds,
+      evalSeconds,
+      sessions,
       diverged,
       backend: report?.backend ?? tf.getBackend(),
       device: report?.device ?? '',
       completedAt: new Date().toISOString(),
     };
-    lock.verify();
-    writeJsonAtomic(summaryFile, summary);
-    emit({ phase: 'done', runId: id, epoch: done, epochs: cfg.epochs, step: steps, steps, loss: summary.finalLoss ?? NaN, lr: NaN, imagesPerSec: summary.imagesPerSec ?? 0, etaSec: 0, metrics: { ...(summary.knnAcc !== null ? { knnAcc: summary.knnAcc } : {}) } }, true);
-    bar.log(
-      `${id} done: knnAcc ${summary.knnAcc?.toFixed(4) ?? '-'}` +
-        (summary.linearAcc !== null ? ` linearAcc ${summary.linearAcc.toFixed(4)}` : '') +
-        ` (${((Date.now() - sessionStart) / 1000).toFixed(1)}s this session, ${sessionImages} images)`,
-    );
-    return { runId: id, dir, summary, resumedFrom: startEpoch, skipped: false };
-  } finally {
-    bar.end();
-    method.dispose();
   }
 }
-
 
 /**
  * Evaluate a run's latest checkpoint again (e.g. with another linear protocol) without training.
@@ -524,55 +539,23 @@ export async function evaluateCheckpoint(
   if (!ck) throw new Error(`${runDir} has no checkpoint to evaluate`);
   const train = await loadDatasetCached(cfg.dataset, 'train');
   const test = await loadDatasetCached(cfg.dataset, 'test');
-  const info = train.info;
-  const method = methodForRun(cfg, info);
+  const method = methodForRun(cfg, train.info);
   try {
-    method.setState(ck.state);
-    disposeState(ck.state);
-    const out: Record<string, number | string> = { runDir, epoch: ck.meta.epoch };
-    const which = cfg.eval.knnFeatures ?? 'projection';
-    const fn: FeatureFn = (x) => method.features(x, which);
-    const bank = await extractFeatures(fn, cfg.eval.knnBankLimit ? headOf(train, cfg.eval.knnBankLimit) : train);
-    const q = await extractFeatures(fn, test);
-    const knn = await knnEvaluate(bank.features, bank.labels, q.features, q.labels, info.numClasses, { k: cfg.eval.knnK, T: cfg.eval.knnT });
-    bank.features.dispose();
-    q.features.dispose();
-    out.knnAcc = knn.accuracy;
-    const linCfg = opts.linear ?? cfg.eval.linear;
-    if (linCfg) {
-      const lin = await linearProbe((x) => method.features(x, 'backbone'), train, test, { seed: cfg.seed, ...linCfg });
-      out.linearAcc = lin.accuracy;
-      out.linearProtocol = lin.config.protocol;
+    try {
+      method.setState(ck.state);
+    } finally {
+      disposeState(ck.state);
     }
-    if (opts.alignUniform ?? cfg.eval.alignUniform) {
-      Object.assign(out, await alignUniform((x) => method.features(x, 'projection'), test, { preset: cfg.augmentation, limit: cfg.eval.alignUniformLimit ?? 1000, seed: cfg.seed }));
-    }
-    return out;
+    // Features are extracted at the evaluation default batch size (256), not eval.batchSize.
+    const r = await finalEvaluation({ method, train, test, cfg }, { linear: opts.linear ?? cfg.eval.linear, alignUniform: opts.alignUniform ?? cfg.eval.alignUniform });
+    return {
+      runDir,
+      epoch: ck.meta.epoch,
+      knnAcc: r.knn.accuracy,
+      ...(r.linear ? { linearAcc: r.linear.accuracy, linearProtocol: r.linear.protocol } : {}),
+      ...(r.alignUniform ?? {}),
+    };
   } finally {
     method.dispose();
-  }
-}
-
-/** The method a run trains, built from its config and its dataset's shape (initial weights from cfg.seed). */
-export function methodForRun(cfg: RunConfig, info: DatasetInfo): Method {
-  return createMethod(
-    { method: cfg.method, encoder: cfg.encoder, optimizer: cfg.optimizer },
-    { imageSize: info.imageSize, channels: info.channels, numClasses: info.numClasses },
-    cfg.seed,
-  );
-}
-
-/** Alignment and uniformity of fn's features of two augmented views of the first `limit` images. */
-async function alignUniform(
-  fn: FeatureFn,
-  set: ImageSet,
-  opts: Parameters<typeof extractViewPairs>[2],
-): Promise<{ alignment: number; uniformity: number }> {
-  const pairs = await extractViewPairs(fn, set, opts);
-  try {
-    return { alignment: await alignment(pairs.x, pairs.y), uniformity: await uniformity(pairs.x) };
-  } finally {
-    pairs.x.dispose();
-    pairs.y.dispose();
   }
 }
