@@ -56,7 +56,7 @@ describe('models: encoders, split BN, momentum encoder', function () {
       [32, 32, 64, 64, 128, 128, 256, 256],
     );
     assert.equal(net.featureDim, 256);
-    const w = net.params.get('stage3.1.conv.weight')!.dataSync();
+    const w = net.params.get('stage3.1.conv.weight')!.dataSync() as Float32Array;
     const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
     const want = Math.sqrt(2 / (3 * 3 * 256));
     assert.ok(Math.abs(std - want) / want < 0.02, `std ${std} vs ${want}`);

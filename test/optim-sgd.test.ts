@@ -98,7 +98,7 @@ describe('optim: SGD (torch.optim.SGD), LARS and learning-rate schedules', () =>
     const rng = new Rng(3);
     const w0 = randn(rng, 12);
     const b0 = randn(rng, 4);
-    const params = new Map([
+    const params = new Map<string, tf.Variable>([
       ['fc.weight', tf.variable(tf.tensor2d(Float32Array.from(w0), [3, 4]))],
       ['fc.bias', tf.variable(tf.tensor1d(Float32Array.from(b0)))],
     ]);
