@@ -17,10 +17,10 @@
  * --print-plan prints the rows with their method settings as JSON, the input of
  * `bench/torch/bench_torch.py --plan` (bench/gpu.sh), and exits.
  */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { spawnSync } from 'child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
 import { gpuIdle, releaseFreeBuffers, watchGpuErrors, type GpuErrors } from './webgpu-sync';
