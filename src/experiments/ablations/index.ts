@@ -62,7 +62,8 @@ export function budgetSettings(budget: Budget): BudgetSettings {
 
 /** An ablation's base config and sweep points at a budget. */
 export function ablation(name: AblationName | string, budget: Budget | string = 'quick'): Ablation {
-  if (!(ABLATIONS as readonly string[]).includes(name)) throw new Error(`ablation must be one of ${ABLATIONS.join(', ')}, got ${JSON.stringify(name)}`);
+  if (!(ABLATIONS as readonly string[]).includes(name))
+    throw new Error(`ablation must be one of ${ABLATIONS.join(', ')}, got ${JSON.stringify(name)}`);
   const s = budgetSettings(budget as Budget);
   switch (name as AblationName) {
     case 'moco-queue':

@@ -47,13 +47,24 @@ export function mochi(budget: Budget, s: SharedSettings & MochiGrid): Ablation {
   const base = baseConfig('mochi', budget, s, m('moco', v2), 'moco-v2-cifar');
   const mix = (N: number, sMix: number, sPrime: number, classOracle: boolean) =>
     m('mochi', { ...v2, N, s: sMix, sPrime, warmupEpochs: s.mochiWarmup, classOracle });
-  const points: PointSpec[] = [{ overrides: { method: m('moco', v2), name: 'mocov2' }, params: { variant: 'MoCo v2', N: 0, s: 0, sPrime: 0, oracle: false } }];
+  const points: PointSpec[] = [
+    { overrides: { method: m('moco', v2), name: 'mocov2' }, params: { variant: 'MoCo v2', N: 0, s: 0, sPrime: 0, oracle: false } },
+  ];
   for (const [N, sm, sp] of s.mochi) {
-    points.push({ overrides: { method: mix(N, sm, sp, false), name: `mochi-N${N}-s${sm}-sp${sp}` }, params: { variant: 'MoCHi', N, s: sm, sPrime: sp, oracle: false } });
+    points.push({
+      overrides: { method: mix(N, sm, sp, false), name: `mochi-N${N}-s${sm}-sp${sp}` },
+      params: { variant: 'MoCHi', N, s: sm, sPrime: sp, oracle: false },
+    });
   }
   const [oN, oS, oSp] = s.oracle;
-  points.push({ overrides: { method: mix(oN, 0, 0, true), name: 'mocov2-oracle' }, params: { variant: 'MoCo v2 + oracle', N: oN, s: 0, sPrime: 0, oracle: true } });
-  points.push({ overrides: { method: mix(oN, oS, oSp, true), name: `mochi-N${oN}-s${oS}-sp${oSp}-oracle` }, params: { variant: 'MoCHi + oracle', N: oN, s: oS, sPrime: oSp, oracle: true } });
+  points.push({
+    overrides: { method: mix(oN, 0, 0, true), name: 'mocov2-oracle' },
+    params: { variant: 'MoCo v2 + oracle', N: oN, s: 0, sPrime: 0, oracle: true },
+  });
+  points.push({
+    overrides: { method: mix(oN, oS, oSp, true), name: `mochi-N${oN}-s${oS}-sp${oSp}-oracle` },
+    params: { variant: 'MoCHi + oracle', N: oN, s: oS, sPrime: oSp, oracle: true },
+  });
   return {
     name: 'mochi',
     budget,
