@@ -62,7 +62,7 @@ interface Options {
   data: boolean;
 }
 
-/** The method settings both sides use (CIFAR-scale MoCo v2 defaults, papers.md §1-4). */
+/** The method settings both sides use (CIFAR-scale MoCo v2 defaults, docs/references.md#moco-v2, #defaults). */
 const MOCO = { K: 4096, m: 0.99, T: 0.2, dim: 128, mlp: true, symmetric: false, bnSplits: 1 };
 export const BENCH_CONFIGS: Record<Exclude<BenchMethod, 'encoder'>, MethodConfig> = {
   moco: { name: 'moco', ...MOCO },
