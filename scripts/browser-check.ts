@@ -1,5 +1,5 @@
 /**
- * Browser check of the notebooks (issue 6): Debian's chromium driven by playwright-core.
+ * Browser check of the notebooks: Debian's chromium driven by playwright-core.
  *
  *  0. JupyterLab (pinned in requirements.txt) on 127.0.0.1 with a fresh Jupyter data folder (no
  *     notebook is trusted there, as in a fresh clone); open a copy of every committed notebook
