@@ -9,7 +9,7 @@
  *          kNN monitor every epoch), 3 seeds.
  *
  *   moco-queue  queue size K at fixed m, and momentum m in {0, 0.9, 0.99, 0.999} at fixed K (MoCo §4.1)
- *   mochi       MoCo v2 baseline vs MoCHi (N, s, s') settings, plus the class oracle (MoCHi §2.4)
+ *   mochi       MoCo v2 baseline vs MoCHi (N, s, s') settings, plus the class oracle (docs/references.md#mochi-oracle)
  *   mixco       beta grid on MoCo v2 and SimCLR, small vs larger encoder (beta = 0 is the base method)
  *   supcon      SupCon temperature grid 0.05 .. 1.0 vs cross-entropy and SimCLR
  *

@@ -1,4 +1,4 @@
-/** mochi: MoCo v2 baseline vs MoCHi (N, s, s') settings, plus the class oracle (MoCHi §2.4). */
+/** mochi: MoCo v2 baseline vs MoCHi (N, s, s') settings, plus the class oracle (docs/references.md#mochi-oracle). */
 import type { Budget } from '../names';
 import type { PointSpec } from '../sweep';
 import { type Ablation, baseConfig, m, type SharedSettings, withSeeds } from './budgets';
