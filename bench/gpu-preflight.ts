@@ -18,7 +18,7 @@
  * Prints one line `PREFLIGHT_TF_FLAGS=...` (flags for bench/run.ts --tf-flags) and writes JSON.
  * Exit code: 0 webgpu works, 2 no adapter or the backend did not start, 3 wrong values.
  */
-import * as fs from 'fs';
+import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
 import { gpuIdle, watchGpuErrors } from './webgpu-sync';
@@ -236,7 +236,7 @@ async function main(): Promise<void> {
     naiveFast = total.true <= total.false;
   }
   // The faster correct program; the TF.js default (naive) when only it is correct or nothing was timed.
-  res.tfFlags.WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE = okBy.false && !okBy.true ? false : naiveFast === false ? false : true;
+  res.tfFlags.WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE = !(okBy.false && !okBy.true) && naiveFast !== false;
   res.ok = okBy.true || okBy.false;
   save();
   console.log(`PREFLIGHT_TF_FLAGS=${Object.entries(res.tfFlags).map(([k, v]) => `${k}=${v}`).join(',')}`);

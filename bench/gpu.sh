@@ -2,7 +2,7 @@
 # The speed bench on an NVIDIA GPU machine that has no Node.js, no npm and no internet:
 # TF.js on WebGPU (Dawn for Node over Vulkan) beside the same step in PyTorch on CUDA.
 #
-#   bash bench/gpu.sh pack     # here, after `npm ci`: builds .gpu/ (ignored), prints the device call
+#   bash bench/gpu.sh pack     # here, after `npm ci`: builds .gpu/ (ignored), prints the command for the GPU machine
 #   bash bench/gpu.sh run      # on the GPU machine, in the repo root, with .gpu/ carried; writes $OUT
 #
 # pack puts into .gpu/ (about 28 MB):
@@ -16,7 +16,7 @@
 #                   the machine only when `ldconfig -p` lists no libvulkan.so.1
 #   MANIFEST        what was packed, from which commit
 #
-# run, within $GPU_BUDGET_S seconds (default 530; the device allows 600 a command):
+# run, within $GPU_BUDGET_S seconds (default 530, under the GPU machine's limit of 600 s a command):
 #   1. unpacks to /tmp/cwb-gpu; brings the Vulkan loader if missing; finds the NVIDIA Vulkan ICD
 #   2. nvidia-smi; preflight (bench/gpu-preflight.ts): node, the WebGPU adapter, initBackend('webgpu'),
 #      conv/matMul values on webgpu against the cpu backend, the faster correct conv-transpose program
@@ -35,7 +35,7 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT" || exit 1
 PACK_DIR="$ROOT/.gpu"
-# The rows, in the order they run: the issue's target row first, batch 128 last (if time allows).
+# The rows, in the order they run: the target row (ResNet-18 MoCo v2, batch 256) first, batch 128 last (if time allows).
 METHODS_ORDER="moco encoder mochi mixco supcon"
 plan_rows() {
   local out=() b a m
@@ -113,7 +113,7 @@ pack() {
   echo
   du -b "$PACK_DIR/cwb-gpu.tar.xz" "$PACK_DIR"/gl/*.deb 2>/dev/null | awk '{s+=$1; print} END {printf "gpu.sh pack: .gpu/ holds %.1f MiB\n", s/1048576}'
   local tree; tree="$(git ls-files -z --cached --others --exclude-standard | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)"
-  echo "gpu.sh pack: the working tree that travels with it: $(awk -v t="$tree" 'BEGIN{printf "%.1f", t/1048576}') MiB (the device takes 64 MiB in all)"
+  echo "gpu.sh pack: the working tree that travels with it: $(awk -v t="$tree" 'BEGIN{printf "%.1f", t/1048576}') MiB (at most 64 MiB in all reach the GPU machine)"
   cat <<EOF
 
 On the GPU machine (one run, about 9 minutes), with .gpu/ beside the checkout's files:
@@ -145,7 +145,7 @@ run() {
   chmod +x "$NODE"
   "$NODE" --version || die "the packed node does not run here ($(ldd --version 2>&1 | head -1))"
 
-  # Vulkan: the loader (the device README's recipe), then the NVIDIA ICD.
+  # Vulkan: the loader (the packed Debian libvulkan1 and GL dispatch packages), then the NVIDIA ICD.
   if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1'; then
     if [ ! -e /dev/nvidiactl ] && ! command -v nvidia-smi >/dev/null; then
       echo "gpu.sh run: no libvulkan.so.1, and no NVIDIA GPU: leaving / alone (the debs are for the GPU machine)"

@@ -17,10 +17,10 @@
  * --print-plan prints the rows with their method settings as JSON, the input of
  * `bench/torch/bench_torch.py --plan` (bench/gpu.sh), and exits.
  */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { spawnSync } from 'child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
 import { gpuIdle, releaseFreeBuffers, watchGpuErrors, type GpuErrors } from './webgpu-sync';
@@ -62,7 +62,7 @@ interface Options {
   data: boolean;
 }
 
-/** The method settings both sides use (CIFAR-scale MoCo v2 defaults, papers.md §1-4). */
+/** The method settings both sides use (CIFAR-scale MoCo v2 defaults, docs/references.md#moco-v2, #defaults). */
 const MOCO = { K: 4096, m: 0.99, T: 0.2, dim: 128, mlp: true, symmetric: false, bnSplits: 1 };
 export const BENCH_CONFIGS: Record<Exclude<BenchMethod, 'encoder'>, MethodConfig> = {
   moco: { name: 'moco', ...MOCO },

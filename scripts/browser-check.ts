@@ -1,5 +1,5 @@
 /**
- * Browser check of the notebooks (issue 6): Debian's chromium driven by playwright-core.
+ * Browser check of the notebooks: Debian's chromium driven by playwright-core.
  *
  *  0. JupyterLab (pinned in requirements.txt) on 127.0.0.1 with a fresh Jupyter data folder (no
  *     notebook is trusted there, as in a fresh clone); open a copy of every committed notebook
@@ -17,13 +17,13 @@
  * CWB_BROWSER_NOTEBOOKS (comma-separated names: open only these committed notebooks in step 0).
  * Exit 0 on success, 1 on a failed check, 2 when chromium or JupyterLab is missing.
  */
-import { spawn, spawnSync, type ChildProcess } from 'child_process';
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as http from 'http';
-import * as net from 'net';
-import * as os from 'os';
-import * as path from 'path';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 const ROOT = path.join(__dirname, '..');
 

@@ -1,7 +1,6 @@
 /** src/ops/batch-norm-train.ts against BN (+ReLU) written with plain tf ops and autodiff. */
-import * as assert from 'assert';
+import * as assert from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../src/backend/init';
 import { batchNormTrain } from '../src/ops/batch-norm-train';
 import { initTestBackend, TEST_BACKEND } from './test-backend';
 

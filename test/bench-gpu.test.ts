@@ -4,11 +4,11 @@
  * bench/torch/bench_torch.py. Both run on the GPU machine where nothing can be fixed mid-run.
  * Needs python3 (not torch); skipped without it.
  */
-import * as assert from 'assert';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { spawnSync } from 'child_process';
+import * as assert from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 
 const root = path.join(__dirname, '..');
 const hasPython = spawnSync('python3', ['--version']).status === 0;
@@ -41,11 +41,11 @@ describe('GPU bench helpers (bench/gpu_table.py, bench/torch/bench_torch.py)', f
       backend: { backend: 'webgpu', device: 'nvidia hopper' }, complete: false,
       inProgress: { arch: 'resnet18', method: 'encoder', batch: 256 }, rows: [tfRow('resnet18', 'moco', 600)],
     }));
-    fs.writeFileSync(path.join(dir, 'torch.jsonl'), [
+    fs.writeFileSync(path.join(dir, 'torch.jsonl'), `${[
       { arch: 'resnet18', method: 'moco', batch: 256, imagesPerSec: 1000, stepMs: [256], device: 'cuda', tf32Conv: true },
       { arch: 'resnet18', method: 'moco', batch: 256, imagesPerSec: 800, stepMs: [320], device: 'cuda', tf32Conv: false },
       { arch: 'convnet', method: 'moco', batch: 256, error: 'OutOfMemoryError: CUDA out of memory' },
-    ].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    ].map((r) => JSON.stringify(r)).join('\n')}\n`);
   });
 
   after(() => {

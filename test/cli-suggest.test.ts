@@ -3,7 +3,7 @@
  * `cwb train --template <method>` printing a starter config that validates and trains that
  * method, and the whole-sweep ETA.
  */
-import { strict as assert } from 'assert';
+import { strict as assert } from 'node:assert';
 import { main, templateConfig } from '../src/cli';
 import { sweepEta, validateConfig } from '../src/experiments';
 import { closest, didYouMean, editDistance } from '../src/util/suggest';
@@ -33,7 +33,10 @@ describe('cli: did you mean, --template, sweep ETA', () => {
     assert.throws(() => templateConfig('mocco', 'quick'), /unknown method 'mocco' \(did you mean 'moco'\?\)/);
     const out: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
-    (process.stdout as unknown as { write: (s: string) => boolean }).write = (s: string) => (out.push(s), true);
+    (process.stdout as unknown as { write: (s: string) => boolean }).write = (s: string) => {
+      out.push(s);
+      return true;
+    };
     try {
       assert.equal(await main(['train', '--template', 'mochi', '--budget', 'quick']), 0);
     } finally {

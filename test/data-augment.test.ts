@@ -1,5 +1,5 @@
 /** Properties of the batched augmentations (on wasm) and torchvision-compatible values. */
-import * as assert from 'assert';
+import * as assert from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
 import {
@@ -52,7 +52,7 @@ function refHue([r, g, b]: number[], shift: number): number[] {
   ];
 }
 
-describe('data augmentations', function () {
+describe('data augmentations', () => {
   let x: tf.Tensor4D; // [6, 12, 10, 3] in 0..1
   before(async () => {
     await initBackend('wasm', { quiet: true });
@@ -136,7 +136,7 @@ describe('data augmentations', function () {
     const mean = px.reduce((a, p) => a + luma(p), 0) / 4;
     const check = (t: tf.Tensor, f: (p: number[], c: number) => number) => {
       const v = t.dataSync();
-      px.forEach((p, i) => p.forEach((_, c) => assert.ok(Math.abs(v[i * 3 + c] - f(p, c)) < 1e-5, `${i},${c}: ${v[i * 3 + c]} vs ${f(p, c)}`)));
+      px.forEach((p, i) => { p.forEach((_, c) => { assert.ok(Math.abs(v[i * 3 + c] - f(p, c)) < 1e-5, `${i},${c}: ${v[i * 3 + c]} vs ${f(p, c)}`); }); });
       t.dispose();
     };
     check(adjustBrightness(img, [1.3]), (p, c) => clip(1.3 * p[c]));

@@ -1,7 +1,7 @@
 /** The decoded-image cache: used on the second load, rebuilt when the source changes, placed sensibly. */
-import * as assert from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
+import * as assert from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import sharp from 'sharp';
 import { loadDataset } from '../src/data';
 import { loadFolderSplit } from '../src/data/image-folder';
@@ -23,7 +23,7 @@ async function makeFolder(root: string): Promise<string> {
   return ds;
 }
 
-describe('data cache', function () {
+describe('data cache', () => {
   before(async () => {
     await initBackend('cpu', { quiet: true });
   });

@@ -1,6 +1,6 @@
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import sharp from 'sharp';
 import { datasetInfo, loadDataset } from '../src/data';
 import { validateConfig, ablation } from '../src/experiments';

@@ -3,9 +3,9 @@
  * The first run decodes 60,000 JPEGs into ./data/cache (about a minute on 2 cores); later runs
  * read the cache in seconds.
  */
-import * as assert from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
+import * as assert from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { initBackend } from '../src/backend/init';
 import { CIFAR10_CLASSES, datasetInfo, loadDataset } from '../src/data';
 

@@ -1,11 +1,11 @@
 /** Downloads (resume, checksum, cut-off connections), tar extraction and the download-on-demand path. */
-import * as assert from 'assert';
-import { execFileSync } from 'child_process';
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as http from 'http';
-import type { AddressInfo } from 'net';
-import * as path from 'path';
+import * as assert from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
 import { DATASET_SOURCES, downloadFile, extractTar, loadDataset, readTar } from '../src/data';
 import { initBackend } from '../src/backend/init';
 import { cifarRecords, greyPixels, idx, tempDir } from './data-fixtures';
@@ -70,7 +70,7 @@ async function serve(files: Record<string, Buffer>): Promise<Server> {
 
 const md5 = (b: Buffer) => crypto.createHash('md5').update(b).digest('hex');
 
-describe('data download', function () {
+describe('data download', () => {
   const payload = crypto.randomBytes(300_000);
   let srv: Server;
   before(async () => {

@@ -1,7 +1,7 @@
 /** Every dataset format parses to the right shapes, labels and pixels; bad input gives clear errors. */
-import * as assert from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
+import * as assert from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import sharp from 'sharp';
 import { datasetInfo, loadDataset } from '../src/data';
 import { classBalancedSubset } from '../src/data/subset';
@@ -15,7 +15,7 @@ async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
   });
 }
 
-describe('data formats', function () {
+describe('data formats', () => {
   before(async () => {
     await initBackend('cpu', { quiet: true });
   });
@@ -224,13 +224,13 @@ describe('data formats', function () {
           const m = [0, 0, 0];
           for (let p = i * 256 * 3; p < (i + 1) * 256 * 3; p += 3) {
             const px = [set.images[p], set.images[p + 1], set.images[p + 2]];
-            if (Math.max(...px) > 115) px.forEach((v, ch) => (m[ch] += v));
+            if (Math.max(...px) > 115) px.forEach((v, ch) => { m[ch] += v; });
           }
           const sum = m[0] + m[1] + m[2] || 1;
           return m.map((v) => v / sum);
         };
         const centroids = Array.from({ length: 8 }, () => [0, 0, 0]);
-        for (let i = 0; i < tr.n; i++) meanRgb(tr, i).forEach((v, ch) => (centroids[tr.labels[i]][ch] += v / 40));
+        for (let i = 0; i < tr.n; i++) meanRgb(tr, i).forEach((v, ch) => { centroids[tr.labels[i]][ch] += v / 40; });
         let right = 0;
         for (let i = 0; i < te.n; i++) {
           const m = meanRgb(te, i);

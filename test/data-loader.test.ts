@@ -1,5 +1,5 @@
 /** The loader: shapes, determinism in (seed, epoch, step), resume, prefetch, and no leaked tensors. */
-import * as assert from 'assert';
+import * as assert from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
 import { Loader, disposeBatch, loadDataset, viewGrid, displayImage } from '../src/data';
@@ -17,7 +17,7 @@ async function collect(it: AsyncIterableIterator<Batch>): Promise<{ idx: number[
   return out;
 }
 
-describe('data loader', function () {
+describe('data loader', () => {
   let set: ImageSet;
   before(async () => {
     await initBackend('wasm', { quiet: true });
@@ -37,7 +37,7 @@ describe('data loader', function () {
       assert.strictEqual(b.size, 8);
       const idx = Array.from(b.indices.dataSync());
       const lab = Array.from(b.labels.dataSync());
-      idx.forEach((i, k) => assert.strictEqual(lab[k], set.labels[i]));
+      idx.forEach((i, k) => { assert.strictEqual(lab[k], set.labels[i]); });
       seen.push(...idx);
       disposeBatch(b);
     }
@@ -54,10 +54,10 @@ describe('data loader', function () {
     const a = await collect(mk(4).epoch(1));
     const b = await collect(mk(4).epoch(1));
     assert.deepStrictEqual(a.idx, b.idx);
-    a.v0.forEach((v, i) => assert.deepStrictEqual(v, b.v0[i]));
+    a.v0.forEach((v, i) => { assert.deepStrictEqual(v, b.v0[i]); });
     const resumed = await collect(mk(4).epoch(1, 2));
     assert.deepStrictEqual(resumed.idx, a.idx.slice(2));
-    resumed.v0.forEach((v, i) => assert.deepStrictEqual(v, a.v0[i + 2]));
+    resumed.v0.forEach((v, i) => { assert.deepStrictEqual(v, a.v0[i + 2]); });
     const otherEpoch = await collect(mk(4).epoch(2));
     assert.notDeepStrictEqual(otherEpoch.idx, a.idx);
     const otherSeed = await collect(mk(5).epoch(1));

@@ -1,6 +1,5 @@
-import { strict as assert } from 'assert';
+import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../src/backend/init';
 import { Rng } from '../src/util/rng';
 // Imported file by file: these metrics work on feature tensors alone (no data loader needed).
 import { knnEvaluate, knnScores } from '../src/eval/knn';
@@ -9,7 +8,7 @@ import { linearProbeOnFeatures } from '../src/eval/linear-probe';
 import { alignment, uniformity } from '../src/eval/align-uniform';
 import { confusionMatrix, perClassAccuracy } from '../src/eval/confusion';
 import { pca2d } from '../src/eval/projection';
-import { initTestBackend, TEST_BACKEND } from './test-backend';
+import { initTestBackend } from './test-backend';
 
 /** n points per class around C random centres in D dimensions (well separated). */
 function clusters(C: number, D: number, n: number, spread: number, seed: number): { x: number[][]; y: Int32Array } {

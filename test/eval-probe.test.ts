@@ -1,10 +1,10 @@
-import { strict as assert } from 'assert';
+import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
 import { loadDataset } from '../src/data';
 import { extractFeatures, extractViewPairs, headOf, linearProbe, type FeatureFn } from '../src/eval';
 import type { ImageSet } from '../src/types';
-import { initTestBackend, TEST_BACKEND } from './test-backend';
+import { TEST_BACKEND } from './test-backend';
 
 describe('eval: probes through a feature function on images', () => {
   let train: ImageSet;

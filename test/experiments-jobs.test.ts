@@ -1,8 +1,8 @@
-import { strict as assert } from 'assert';
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ablation, applyOverrides, configWarnings, experimentDir, insideRoot, outputFile, runDirOf, validateConfig, writeExperimentCsv } from '../src/experiments';
 import { k8sJob, shellQuote, slurmScript } from '../src/experiments/jobs';
 
@@ -132,7 +132,10 @@ describe('job scripts: Slurm array and Kubernetes Indexed Job', () => {
     ]);
     assert.deepEqual(c.volumeMounts.map((m: { mountPath: string }) => m.mountPath), ['/results', '/data']);
     // Without claims the given folders are used as they are (a hostPath / shared mount in the image).
-    const plain = k8sJob(ablation('moco-queue', 'smoke'), { resultsDir: '/shared/res' }) as any;
+    type Container = { args: string[]; resources: { limits: Record<string, string | undefined> } };
+    const plain = k8sJob(ablation('moco-queue', 'smoke'), { resultsDir: '/shared/res' }) as unknown as {
+      spec: { completions: number; template: { spec: { containers: Container[] } } };
+    };
     assert.deepEqual(plain.spec.template.spec.containers[0].args.slice(4, 6), ['--results-dir', '/shared/res']);
     assert.equal(plain.spec.completions, 6);
     assert.equal(plain.spec.template.spec.containers[0].resources.limits['nvidia.com/gpu'], undefined);
@@ -148,7 +151,7 @@ describe('config: what the reference implementations assert', () => {
   });
 
   it('refuses MixCo BN splits that do not divide the mixed half-batch', () => {
-    const mix = ablation('mixco', 'smoke').points.map((p) => applyOverrides(ablation('mixco', 'smoke').base, p.overrides)).find((c) => c.method.name === 'mixco' && (c.method as any).base === 'moco')!;
+    const mix = ablation('mixco', 'smoke').points.map((p) => applyOverrides(ablation('mixco', 'smoke').base, p.overrides)).find((c) => c.method.name === 'mixco' && (c.method as { base?: string }).base === 'moco')!;
     assert.ok(mix, 'a mixco/moco point');
     assert.throws(() => validateConfig(applyOverrides(mix, { batchSize: 24, 'method.bnSplits': 8 })), /method\.bnSplits \(8\) must divide the 12 mixed images of a batch of 24/);
     assert.throws(() => validateConfig(applyOverrides(mix, { batchSize: 15, 'method.bnSplits': 1 })), /batchSize \(15\) must be even for mixco/);

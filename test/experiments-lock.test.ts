@@ -1,8 +1,8 @@
-import { strict as assert } from 'assert';
-import { spawn, spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { acquireRunLock, LockHeldError, LockLostError, lockState } from '../src/experiments/lock';
 
 const NODE_ARGS = ['--require', require.resolve('tsx/cjs')];

@@ -1,8 +1,8 @@
-import { strict as assert } from 'assert';
-import { spawn } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { initBackend } from '../src/backend/init';
 import { ablation, acquireRunLock, applyOverrides, loadCheckpoint, readMetrics, run, runId, disposeState, LockLostError, type RunConfig } from '../src/experiments';
 
@@ -41,8 +41,7 @@ function spawnChild(args: string[], onLine?: (line: string, kill: (s: NodeJS.Sig
       return (d: Buffer) => {
         onData(d.toString());
         buf += d.toString();
-        let i;
-        while ((i = buf.search(/[\n\r]/)) >= 0) {
+        for (let i = buf.search(/[\n\r]/); i >= 0; i = buf.search(/[\n\r]/)) {
           const line = buf.slice(0, i);
           buf = buf.slice(i + 1);
           onLine?.(line, kill);

@@ -5,10 +5,10 @@
  * reference numbers in every section, the whole-sweep summary at the top, tables that scroll
  * inside a page that fits 1400 px.
  */
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { experimentSection, groupLabel, listRuns, sweepAxis, writeReport, type PlotlyFigure } from '../src';
 
 function writeRun(root: string, exp: string, id: string, params: Record<string, string | number | boolean>, knn: number, linear: number): void {
@@ -18,14 +18,14 @@ function writeRun(root: string, exp: string, id: string, params: Record<string, 
   fs.writeFileSync(path.join(dir, 'summary.json'), JSON.stringify({ runId: id, experiment: exp, name: id, params, method: 'moco', epochs: 3, completedEpochs: 3, seed: 0,
     finalLoss: 4, proxyAcc: 0.5, knnAcc: knn, knnAccMax: knn, linearAcc: linear, alignment: 0.5, uniformity: -1.5, imagesPerSec: 100, trainSeconds: 10, evalSeconds: 1,
     sessions: 1, diverged: false, backend: 'cpu', device: 'cpu', completedAt: '2026-01-01' }));
-  fs.writeFileSync(path.join(dir, 'metrics.jsonl'), [1, 2, 3].map((e) => JSON.stringify({ type: 'epoch', epoch: e, loss: 5 - e, knnAcc: knn - 0.01 * (3 - e) })).join('\n') + '\n');
+  fs.writeFileSync(path.join(dir, 'metrics.jsonl'), `${[1, 2, 3].map((e) => JSON.stringify({ type: 'epoch', epoch: e, loss: 5 - e, knnAcc: knn - 0.01 * (3 - e) })).join('\n')}\n`);
 }
 
 describe('experiments: report.html at a glance', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cwb-report-'));
   after(() => fs.rmSync(root, { recursive: true, force: true }));
-  [128, 512, 2048].forEach((K, i) => writeRun(root, 'moco-queue-quick', `moco-K${K}`, { sweep: 'K', K, m: 0.99 }, 0.30 + 0.01 * i, 0.32 + 0.01 * i));
-  [0, 0.9, 0.99, 0.999].forEach((m, i) => writeRun(root, 'moco-queue-quick', `moco-m${m}`, { sweep: 'm', K: 512, m }, 0.25 + 0.02 * i, 0.27 + 0.02 * i));
+  [128, 512, 2048].forEach((K, i) => { writeRun(root, 'moco-queue-quick', `moco-K${K}`, { sweep: 'K', K, m: 0.99 }, 0.30 + 0.01 * i, 0.32 + 0.01 * i); });
+  [0, 0.9, 0.99, 0.999].forEach((m, i) => { writeRun(root, 'moco-queue-quick', `moco-m${m}`, { sweep: 'm', K: 512, m }, 0.25 + 0.02 * i, 0.27 + 0.02 * i); });
   writeRun(root, 'mochi-quick', 'mocov2', { variant: 'MoCo v2', N: 0, s: 0, sPrime: 0, oracle: false }, 0.4, 0.42);
   writeRun(root, 'mochi-quick', 'mochi', { variant: 'MoCHi', N: 256, s: 256, sPrime: 64, oracle: false }, 0.41, 0.43);
   writeRun(root, 'mochi-quick', 'mochi-oracle', { variant: 'MoCHi + oracle', N: 256, s: 256, sPrime: 64, oracle: true }, 0.45, 0.46);
@@ -51,14 +51,14 @@ describe('experiments: report.html at a glance', () => {
     const figs = sectionOf('moco-queue-quick').figures;
     const k = figs.find((f) => title(f).includes('K sweep: final linearAcc')) as PlotlyFigure;
     assert.ok(k, figs.map(title).join(' | '));
-    assert.equal((k.layout?.xaxis as { type?: string }).type, 'log');
+    assert.equal((k.layout?.xaxis as { type?: string } | undefined)?.type, 'log');
     const xs = k.data.flatMap((t) => t.x as number[]);
     assert.ok(xs.includes(128) && xs.includes(65536), `ours and the paper on one axis: ${xs}`);
     const m = figs.find((f) => title(f).includes('m sweep: final linearAcc')) as PlotlyFigure;
-    assert.equal((m.layout?.xaxis as { type?: string }).type, 'log');
+    assert.equal((m.layout?.xaxis as { type?: string } | undefined)?.type, 'log');
     const mx = m.data.flatMap((t) => t.x as number[]).map((v) => Number(v.toPrecision(6)));
     assert.ok(mx.includes(0.1) && mx.includes(0.0001) && mx.includes(1), `1 - m values: ${mx}`);
-    assert.match(String(((m.layout?.xaxis as { title?: { text?: string } }).title ?? {}).text), /1 - m/);
+    assert.match(String((m.layout?.xaxis as { title?: { text?: string } } | undefined)?.title?.text), /1 - m/);
     assert.deepEqual(sweepAxis('K', [32, 64]).log, false, 'a narrow range stays linear');
     const shape = figs.find((f) => title(f).includes('trend as a shape'));
     assert.ok(shape, 'the paper\'s trend drawn as a shape');

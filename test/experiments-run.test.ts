@@ -1,10 +1,9 @@
-import { strict as assert } from 'assert';
-import { spawn } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../src/backend/init';
 import { ablation, acquireRunLock, applyOverrides, loadCheckpoint, readMetrics, run, runId, type RunConfig } from '../src/experiments';
 import { initTestBackend, TEST_BACKEND } from './test-backend';
 
@@ -63,11 +62,10 @@ function runChild(script: string, killWhen?: (line: string) => boolean): Promise
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
       buf += d.toString();
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
+      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
-        if (killWhen && killWhen(line)) child.kill('SIGKILL');
+        if (killWhen?.(line)) child.kill('SIGKILL');
       }
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -104,7 +102,7 @@ describe('experiments: runs, checkpoints and resume', () => {
     const ck = loadCheckpoint(r.dir)!;
     assert.equal(ck.meta.epoch, 2);
     assert.ok(Object.keys(ck.state.tensors).length > 10, 'checkpoint holds the method tensors');
-    Object.values(ck.state.tensors).forEach((t) => t.dispose());
+    Object.values(ck.state.tensors).forEach((t) => { t.dispose(); });
     const mtime = fs.statSync(path.join(r.dir, 'summary.json')).mtimeMs;
     const again = await run(cfg, { resultsDir, quiet: true });
     assert.equal(again.skipped, true);
@@ -141,7 +139,7 @@ describe('experiments: runs, checkpoints and resume', () => {
     assert.equal(summary.sessions, 2);
     // Seeded and resumed exactly: the same losses as the uninterrupted run (same backend).
     const losses = epochRecs.map((x) => x.loss as number);
-    losses.forEach((l, i) => assert.ok(Math.abs(l - (refLosses[i] as number)) < 1e-4, `epoch ${i + 1}: loss ${l} vs ${refLosses[i]} uninterrupted`));
+    losses.forEach((l, i) => { assert.ok(Math.abs(l - (refLosses[i] as number)) < 1e-4, `epoch ${i + 1}: loss ${l} vs ${refLosses[i]} uninterrupted`); });
     assert.ok(Math.abs(summary.knnAcc - ref.summary!.knnAcc!) < 1e-9);
   });
 
@@ -157,7 +155,7 @@ describe('experiments: runs, checkpoints and resume', () => {
     assert.equal(first.signal, 'SIGKILL');
     const runDir = path.join(resultsDir, cfg.experiment, runId(cfg));
     const ck = loadCheckpoint(runDir)!;
-    Object.values(ck.state.tensors).forEach((t) => t.dispose());
+    Object.values(ck.state.tensors).forEach((t) => { t.dispose(); });
     assert.equal(ck.meta.epoch, 1, 'one epoch complete');
     const partial = ck.meta.runner.partial as { epoch: number; step: number };
     assert.equal(partial.epoch, 1);
@@ -168,14 +166,15 @@ describe('experiments: runs, checkpoints and resume', () => {
     assert.equal(steps[0], `STEP 2 ${partial.step + 1}`, 'resumed at the step after the checkpoint');
     const epochRecs = readMetrics(path.join(runDir, 'metrics.jsonl')).filter((x) => x.type === 'epoch');
     assert.deepEqual(epochRecs.map((x) => x.epoch), [1, 2, 3]);
-    epochRecs.forEach((r, i) => assert.ok(Math.abs((r.loss as number) - refLosses[i]) < 1e-4, `epoch ${i + 1}: ${r.loss} vs ${refLosses[i]}`));
+    epochRecs.forEach((r, i) => { assert.ok(Math.abs((r.loss as number) - refLosses[i]) < 1e-4, `epoch ${i + 1}: ${r.loss} vs ${refLosses[i]}`); });
   });
 
   it('one process per run: a live lock refuses a second runner, a dead process\'s lock is taken over', async () => {
     const resultsDir = tmp('lock');
     const cfg = applyOverrides(config(1), { name: 'lock-test', 'eval.linear': false });
     const dir = path.join(resultsDir, cfg.experiment, runId(cfg));
-    const held = acquireRunLock((fs.mkdirSync(dir, { recursive: true }), dir));
+    fs.mkdirSync(dir, { recursive: true });
+    const held = acquireRunLock(dir);
     await assert.rejects(run(cfg, { resultsDir, quiet: true }), new RegExp(`is being trained by process ${process.pid} on .*run\\.lock`));
     held.release();
     assert.ok(!fs.existsSync(path.join(dir, 'run.lock')));

@@ -1,9 +1,8 @@
-import { strict as assert } from 'assert';
-import { spawn, spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { initBackend } from '../src/backend/init';
+import { strict as assert } from 'node:assert';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ablation, applyOverrides, listRuns, sweep, sweepPoints, writeReport, type RunConfig } from '../src/experiments';
 import { initTestBackend, TEST_BACKEND } from './test-backend';
 

@@ -4,10 +4,10 @@
  * similarity distributions of positives / queue negatives / hardest negatives; the image grids and
  * figures the notebook shows; alignment and uniformity logged over epochs; `tf` re-exported.
  */
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tfjs from '@tensorflow/tfjs';
 import {
   ablation, applyOverrides, confusionFigure, embeddingMapFigure, figureSvg, imageGrid, initBackend, loadRun, metricsCurvesFigure, nearestNeighbours,

@@ -1,4 +1,4 @@
-import { strict as assert } from 'assert';
+import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { mixcoLoss, mixcoTargets, mixHalves } from '../src/methods/losses/mixco';
 import { crossEntropy, softCrossEntropy } from '../src/methods/losses/soft-ce';

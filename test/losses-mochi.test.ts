@@ -1,4 +1,4 @@
-import { strict as assert } from 'assert';
+import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { mocoLogits, infoNCE, infoNCEFromLogits } from '../src/methods/losses/info-nce';
 import { disposeDraws, drawMochi, mochiHardNegatives, mochiLogits, type MochiDraws } from '../src/methods/losses/mochi';
@@ -27,7 +27,7 @@ function hostDraws(d: MochiDraws): HostDraws {
 function refTopN(q: Float64Array, queue: Float64Array, B: number, K: number, D: number, N: number, masked?: Set<number>[]): number[][] {
   const out: number[][] = [];
   for (let b = 0; b < B; b++) {
-    const idx = Array.from({ length: K }, (_, j) => j).filter((j) => !masked || !masked[b].has(j));
+    const idx = Array.from({ length: K }, (_, j) => j).filter((j) => !masked?.[b].has(j));
     idx.sort((x, y) => dot(q, b, queue, y, D) - dot(q, b, queue, x, D));
     out.push(idx.slice(0, N));
   }
@@ -136,7 +136,7 @@ describe('losses: MoCHi hard negative mixing', () => {
     const draws = drawMochi(B, N, 5, 5, 8);
     const { hardIdx } = mochiHardNegatives(qT, lNeg, queueT, N, draws);
     const got = hardIdx.arraySync();
-    got.forEach((r, b) => r.forEach((j) => assert.ok(!masked[b].has(j), `query ${b} picked masked entry ${j}`)));
+    got.forEach((r, b) => { r.forEach((j) => { assert.ok(!masked[b].has(j), `query ${b} picked masked entry ${j}`); }); });
     assert.deepEqual(got, refTopN(q, queue, B, K, D, N, masked));
     disposeDraws(draws);
   });
@@ -157,7 +157,7 @@ describe('losses: MoCHi hard negative mixing', () => {
       [t2(q, B, D), t2(k, B, D), t2(queue, K, D)],
     );
     assert.ok(relErrScalar(got.value, ref) < 1e-5, `loss ${got.value} vs ${ref}`);
-    ['q', 'k', 'queue'].forEach((n, i) => assert.ok(relErr(got.grads[i], g[i]) < 1e-5, `grad ${n}: ${relErr(got.grads[i], g[i])}`));
+    ['q', 'k', 'queue'].forEach((n, i) => { assert.ok(relErr(got.grads[i], g[i]) < 1e-5, `grad ${n}: ${relErr(got.grads[i], g[i])}`); });
     disposeDraws(draws);
   });
 

@@ -3,7 +3,7 @@
  * independently of the TF.js implementations, plus central-difference gradients.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../src/util/rng';
+import type { Rng } from '../src/util/rng';
 
 /** n standard normals rounded to float32 (so TF.js and the reference see the same inputs). */
 export function randn(rng: Rng, n: number, scale = 1): Float64Array {

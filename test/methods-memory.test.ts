@@ -1,9 +1,8 @@
-import { strict as assert } from 'assert';
+import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../src/backend/init';
 import { createMethod } from '../src/methods/factory';
 import { disposeBatch, randomBatch, SGD, TINY_DATA, TINY_ENCODER, tinyConfigs } from './methods-helpers';
-import { initTestBackend, TEST_BACKEND } from './test-backend';
+import { initTestBackend } from './test-backend';
 
 describe('methods: tensor count stays constant over 50 training steps', function () {
   this.timeout(600000);

@@ -1,14 +1,13 @@
-import { strict as assert } from 'assert';
+import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../src/backend/init';
 import { defaultMethodConfig } from '../src/methods/params';
 import { createMethod } from '../src/methods/factory';
-import { Mochi } from '../src/methods/mochi';
-import { Moco } from '../src/methods/moco';
+import type { Mochi } from '../src/methods/mochi';
+import type { Moco } from '../src/methods/moco';
 import { l2Normalize } from '../src/ops/normalize';
 import type { Method } from '../src/types';
 import { disposeBatch, randomBatch, SGD, TINY_DATA, TINY_ENCODER, tinyConfigs } from './methods-helpers';
-import { initTestBackend, TEST_BACKEND } from './test-backend';
+import { initTestBackend } from './test-backend';
 
 const snapshot = (vars: Map<string, tf.Variable>) => new Map([...vars].map(([n, v]) => [n, Float32Array.from(v.dataSync())]));
 

@@ -13,7 +13,7 @@
  * CIFAR presets' 0.2 lower bound (and blur) the 16-px shapes are often cut away and the
  * self-supervised methods barely moved in 10 epochs.
  */
-import { strict as assert } from 'assert';
+import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
 import { disposeBatch, Loader } from '../src/data/loader';
@@ -24,7 +24,7 @@ import { createMethod } from '../src/methods/factory';
 import { learningRateAt } from '../src/optim/schedule';
 import type { AugmentPipeline } from '../src/data/augment/presets';
 import type { DatasetConfig, ImageSet, Method, MethodConfig } from '../src/types';
-import { initTestBackend, TEST_BACKEND } from './test-backend';
+import { TEST_BACKEND } from './test-backend';
 
 const SEED = Number(process.env.CWB_TRAIN_SEED ?? 1);
 const DATA: DatasetConfig = {

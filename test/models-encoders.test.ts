@@ -1,4 +1,4 @@
-import { strict as assert } from 'assert';
+import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
 import { BN_EPS, BN_MOMENTUM, LayerOps } from '../src/models/layers';
@@ -56,7 +56,7 @@ describe('models: encoders, split BN, momentum encoder', function () {
       [32, 32, 64, 64, 128, 128, 256, 256],
     );
     assert.equal(net.featureDim, 256);
-    const w = net.params.get('stage3.1.conv.weight')!.dataSync();
+    const w = net.params.get('stage3.1.conv.weight')!.dataSync() as Float32Array;
     const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
     const want = Math.sqrt(2 / (3 * 3 * 256));
     assert.ok(Math.abs(std - want) / want < 0.02, `std ${std} vs ${want}`);
@@ -71,7 +71,7 @@ describe('models: encoders, split BN, momentum encoder', function () {
     const w = (n: typeof a) => Array.from(n.params.get('stage1.0.conv.weight')!.dataSync());
     assert.deepEqual(w(a), w(b));
     assert.notDeepEqual(w(a), w(c));
-    [a, b, c].forEach((n) => n.dispose());
+    [a, b, c].forEach((n) => { n.dispose(); });
   });
 
   it('split BN in training: statistics per sub-batch (sample n in split n mod S), running stats as the reference SplitBatchNorm', async () => {
@@ -111,8 +111,8 @@ describe('models: encoders, split BN, momentum encoder', function () {
       assert.ok(err < 1e-4, `split BN output differs by ${err}`);
       const rm = Array.from(net.buffers.get('stage0.0.bn.running_mean')!.dataSync());
       const rv = Array.from(net.buffers.get('stage0.0.bn.running_var')!.dataSync());
-      rm.forEach((v, i) => assert.ok(Math.abs(v - newMean[i]) < 1e-5, `running_mean ${v} vs ${newMean[i]}`));
-      rv.forEach((v, i) => assert.ok(Math.abs(v - newVar[i]) < 1e-4, `running_var ${v} vs ${newVar[i]}`));
+      rm.forEach((v, i) => { assert.ok(Math.abs(v - newMean[i]) < 1e-5, `running_mean ${v} vs ${newMean[i]}`); });
+      rv.forEach((v, i) => { assert.ok(Math.abs(v - newVar[i]) < 1e-4, `running_var ${v} vs ${newVar[i]}`); });
       assert.throws(() => net.forward(tf.zeros([4, 4, 4, 2]) as tf.Tensor4D, { training: true, bnSplits: 3 }), /not a multiple of bnSplits 3/);
       tf.dispose([x, conv, y]);
       net.dispose();
@@ -146,7 +146,7 @@ describe('models: encoders, split BN, momentum encoder', function () {
     const qNow = Array.from(q.params.get('stage0.0.conv.weight')!.dataSync());
     momentumUpdate(k, q, 0.99);
     const kNew = k.params.get('stage0.0.conv.weight')!.dataSync();
-    kOld.forEach((v, i) => assert.ok(Math.abs(kNew[i] - (0.99 * v + 0.01 * qNow[i])) < 1e-6));
+    kOld.forEach((v, i) => { assert.ok(Math.abs(kNew[i] - (0.99 * v + 0.01 * qNow[i])) < 1e-6); });
     assert.throws(() => momentumUpdate(k, q, 1.5), /m must be in \[0, 1\]/);
     q.dispose();
     k.dispose();

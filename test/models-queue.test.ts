@@ -1,4 +1,4 @@
-import { strict as assert } from 'assert';
+import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { KeyQueue } from '../src/models/queue';
 

@@ -4,9 +4,9 @@
  * `await data()` / `await array()`. This test keeps it that way: a call of dataSync, arraySync or
  * bufferSync anywhere in src/ (comments aside) fails it, with the file and line.
  */
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 const SRC = path.join(__dirname, '..', 'src');
 const SYNC_READ = /\.(dataSync|arraySync|bufferSync)\s*\(/;
@@ -23,7 +23,7 @@ function withoutComments(text: string): string {
   return text.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' ')).replace(/(^|[^:])\/\/.*$/gm, '$1');
 }
 
-describe('no synchronous tensor reads in the library', function () {
+describe('no synchronous tensor reads in the library', () => {
   it('src/ calls none of dataSync, arraySync, bufferSync', () => {
     const hits: string[] = [];
     for (const f of tsFiles(SRC)) {

@@ -6,8 +6,8 @@
  * offline and the report fits a 1400 px window. Skips at runtime (with the reason) when
  * chromium or JupyterLab is not installed; CI installs both (.ci/apt-packages.txt, requirements.txt).
  */
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
 import { browserCheck, findChromium, findJupyterPython } from '../scripts/browser-check';
 
 describe('notebooks: browser check (JupyterLab + chromium)', function () {

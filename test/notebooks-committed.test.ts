@@ -5,9 +5,9 @@
  * machine path in a source, an output or the metadata, no script and no inlined plotly.js in an
  * output, and every plotly figure carries its static SVG. Reads the files only (no kernel).
  */
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 const NB_DIR = path.join(__dirname, '..', 'notebooks');
 /** The same pattern as notebooks/clean.py: an absolute path under a machine's usual roots. */
@@ -20,7 +20,7 @@ interface Notebook { cells: Cell[]; metadata: Record<string, unknown> }
 const join = (x: unknown) => (Array.isArray(x) ? x.join('') : typeof x === 'string' ? x : '');
 
 /** Problems that make a notebook unfit to commit (empty when it is fit). */
-export function committedNotebookProblems(nb: Notebook): string[] {
+function committedNotebookProblems(nb: Notebook): string[] {
   const out: string[] = [];
   if (nb.metadata.papermill !== undefined) out.push('metadata.papermill is present');
   for (const m of JSON.stringify(nb.metadata).match(ABS_PATH) ?? []) out.push(`metadata: machine path ${m}`);

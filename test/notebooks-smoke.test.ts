@@ -5,11 +5,11 @@
  * budget taken from the environment (no injected cell), and the CSV/HTML files it writes under the results folder.
  * Needs Python with requirements.txt installed (CI: .ci/run does it).
  */
-import { strict as assert } from 'assert';
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 const ROOT = path.join(__dirname, '..');
 const NOTEBOOKS: [string, string][] = [
@@ -48,7 +48,7 @@ describe('notebooks: all six execute headless at the smoke budget', function () 
   let log = '';
   let status: number | null = null;
 
-  before(function () {
+  before(() => {
     const t0 = Date.now();
     const r = spawnSync('bash', [path.join(ROOT, 'notebooks', 'run.sh')], {
       cwd: ROOT,
@@ -102,7 +102,7 @@ describe('notebooks: all six execute headless at the smoke budget', function () 
       assert.ok(page.includes('Plotly.newPlot') && page.includes('plotly.js v4.'), `${name}: the HTML page does not carry plotly and a figure`);
     });
   }
-  it('a papermill-style injected cell overrides the environment (BUDGET="smoke" injected over CWB_BUDGET=quick)', function () {
+  it('a papermill-style injected cell overrides the environment (BUDGET="smoke" injected over CWB_BUDGET=quick)', () => {
     const k = spawnSync('bash', [path.join(ROOT, 'notebooks', 'run.sh'), '--kernel-only'], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(k.status, 0, k.stderr);
     const python = process.env.PYTHON ?? (fs.existsSync(path.join(ROOT, '.cache', 'nbenv', 'bin', 'python')) ? path.join(ROOT, '.cache', 'nbenv', 'bin', 'python') : 'python3');
@@ -117,7 +117,7 @@ describe('notebooks: all six execute headless at the smoke budget', function () 
     const tags = nb.cells.map((c) => (c.metadata.tags ?? []).join(','));
     assert.equal(tags.indexOf('injected-parameters'), tags.indexOf('parameters') + 1, 'the injected cell follows the parameters cell');
     assert.equal(nb.metadata.papermill?.parameters?.BUDGET, 'smoke');
-    const first = nb.cells.flatMap((c) => c.outputs ?? []).find((o) => o.data && o.data['text/plain'] && join(o.data['text/html'] as string[]).includes('<table'));
+    const first = nb.cells.flatMap((c) => c.outputs ?? []).find((o) => o.data?.['text/plain'] && join(o.data['text/html'] as string[]).includes('<table'));
     assert.match(join(first!.data!['text/plain'] as string[]), /\bsmoke\b/, 'the injected budget won over CWB_BUDGET=quick');
   });
 });

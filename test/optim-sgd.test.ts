@@ -1,4 +1,4 @@
-import { strict as assert } from 'assert';
+import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { LARS } from '../src/optim/lars';
 import { learningRateAt } from '../src/optim/schedule';
@@ -63,7 +63,7 @@ describe('optim: SGD (torch.optim.SGD), LARS and learning-rate schedules', () =>
       const gs = init.map((a) => lrs.map(() => randn(rng, a.length)));
       lrs.forEach((lr, t) => {
         const grads: Record<string, tf.Tensor> = {};
-        init.forEach((a, i) => (grads[`p${i}`] = tf.tensor(Float32Array.from(gs[i][t]), shapes[i])));
+        init.forEach((_a, i) => { grads[`p${i}`] = tf.tensor(Float32Array.from(gs[i][t]), shapes[i]); });
         opt.step(grads, lr);
         tf.dispose(Object.values(grads));
       });
@@ -82,7 +82,7 @@ describe('optim: SGD (torch.optim.SGD), LARS and learning-rate schedules', () =>
       assert.deepEqual(Array.from(opt2.getState().tensors['p0.momentum_buffer'].dataSync()), Array.from(st.tensors['p0.momentum_buffer'].dataSync()));
       opt.dispose();
       opt2.dispose();
-      params.forEach((v) => v.dispose());
+      params.forEach((v) => { v.dispose(); });
     });
   }
 
@@ -91,14 +91,14 @@ describe('optim: SGD (torch.optim.SGD), LARS and learning-rate schedules', () =>
     const opt = new SGD({ name: 'sgd', lr: 0.5, momentum: 0, weightDecay: 0.1 }, new Map([['w', p]]));
     opt.step({ w: tf.tensor1d([0.2, 0.4]) }, 0.5);
     const got = Array.from(p.dataSync());
-    [1 - 0.5 * (0.2 + 0.1), -2 - 0.5 * (0.4 - 0.2)].forEach((v, i) => assert.ok(Math.abs(got[i] - v) < 1e-6));
+    [1 - 0.5 * (0.2 + 0.1), -2 - 0.5 * (0.4 - 0.2)].forEach((v, i) => { assert.ok(Math.abs(got[i] - v) < 1e-6); });
   });
 
   it('LARS matches a float64 re-implementation (adapted weight, excluded bias)', () => {
     const rng = new Rng(3);
     const w0 = randn(rng, 12);
     const b0 = randn(rng, 4);
-    const params = new Map([
+    const params = new Map<string, tf.Variable>([
       ['fc.weight', tf.variable(tf.tensor2d(Float32Array.from(w0), [3, 4]))],
       ['fc.bias', tf.variable(tf.tensor1d(Float32Array.from(b0)))],
     ]);

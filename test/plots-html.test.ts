@@ -1,13 +1,13 @@
-import { strict as assert } from 'assert';
+import { strict as assert } from 'node:assert';
 import {
   plotlyFigureHtml, standaloneHtml, plotlyLibrarySource, lineFigure, ablationFigure, curvesFigure,
   scatterByClassFigure, tableHtml, toCsv, dataFrameHtml, tableText, showFigure, showTable, progressDisplay,
   setDisplaySink, writeCsv, figureSvg, barFigure, writeFigureHtml, type MimeBundle,
 } from '../src/plots';
-import * as fs from 'fs';
-import { spawnSync } from 'child_process';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 /** Removes the inlined plotly.js (which carries URLs as data strings) to inspect the rest of a page. */
 function withoutLibrary(html: string): string {

@@ -1,7 +1,7 @@
-import { strict as assert } from 'assert';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { loadPaperNumbers, paperAblation, paperRows, comparisonRows } from '../src/plots';
 
 describe('plots: paper numbers', () => {
@@ -14,7 +14,7 @@ describe('plots: paper numbers', () => {
       assert.ok(e.source.paper.length > 10 && e.source.where.length > 3, e.setting);
       if (e.source.evidence === 'NOT FOUND') assert.equal(e.value, null, `${e.setting} is NOT FOUND but has a value`);
     }
-    // Spot checks against papers.md: MoCo's momentum table and SupCon's Table 2.
+    // Spot checks against the papers (docs/references.md#paper-numbers): MoCo's momentum table and SupCon's Table 2.
     const m = paperAblation('moco_momentum').entries;
     assert.deepEqual(m.map((e) => e.value), [null, 55.2, 57.8, 59.0, 58.9]);
     assert.equal(m[0].status, 'failed to converge');

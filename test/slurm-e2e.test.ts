@@ -6,12 +6,12 @@
  * Needs slurm-wlm and munge (Debian packages) and root (slurmd); skipped with a message
  * otherwise, except in CI, where it must run.
  */
-import { strict as assert } from 'assert';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'child_process';
-import * as fs from 'fs';
-import * as net from 'net';
-import * as os from 'os';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ablation, runId, sweepPoints } from '../src/experiments';
 
 const ROOT = path.resolve(__dirname, '..');

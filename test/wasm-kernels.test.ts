@@ -3,7 +3,7 @@
  * filter gradients over strides, paddings, kernel sizes and odd spatial sizes; UnsortedSegmentSum
  * and the gradient of gather; a small ResNet-style model that trains on wasm; no leaked tensors.
  */
-import * as assert from 'assert';
+import * as assert from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
 

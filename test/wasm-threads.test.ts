@@ -1,7 +1,7 @@
 /** The multi-threaded wasm backend in Node (src/backend/wasm-threads.ts). */
-import * as assert from 'assert';
-import * as path from 'path';
-import { spawnSync } from 'child_process';
+import * as assert from 'node:assert';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
 import { useThreadedWasm } from '../src/backend/wasm-threads';
@@ -22,7 +22,7 @@ describe('threaded wasm backend', function () {
     const out = JSON.parse(line) as { backend: string; threads: number; relErr: number[] };
     assert.strictEqual(out.backend, 'wasm');
     assert.strictEqual(out.threads, 2);
-    out.relErr.forEach((e, i) => assert.ok(e < 1e-4, `${['conv2d', 'dx', 'dw'][i]} relative error ${e}`));
+    out.relErr.forEach((e, i) => { assert.ok(e < 1e-4, `${['conv2d', 'dx', 'dw'][i]} relative error ${e}`); });
   });
 
   it('refuses to switch once the wasm backend has started', async () => {

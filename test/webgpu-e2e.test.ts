@@ -4,11 +4,11 @@
  * summaries, CSV) and the quickstart notebook at the smoke budget on webgpu; and the backend
  * choice a user expects on a machine whose only adapter is a software one.
  */
-import { strict as assert } from 'assert';
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describeAdapter, probeWebgpuAdapter, softwareAdapterReason } from '../src/backend/init';
 import { NATIVE_NOISE } from '../src/backend/native-stderr';
 import { requireWebgpu } from './webgpu-helpers';
@@ -42,7 +42,7 @@ function hideNativePreload(): string {
 
 const noiseLines = (stderr: string) => stderr.split('\n').filter((l) => NATIVE_NOISE.test(l));
 
-describe('webgpu: software adapters and native messages', function () {
+describe('webgpu: software adapters and native messages', () => {
   it('a software or fallback adapter is recognised, a GPU is not', () => {
     assert.match(softwareAdapterReason({ vendor: 'mesa', architecture: 'software', device: 'llvmpipe', description: 'llvmpipe: Mesa 25.0.7' }), /software/);
     assert.match(softwareAdapterReason({ description: 'llvmpipe (LLVM 15.0.6, 256 bits)' }), /llvmpipe/);

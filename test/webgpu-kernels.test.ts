@@ -4,7 +4,7 @@
  * transposes the losses use), topk + gather as MoCHi picks its hard negatives, and the
  * augmentation presets the runner uses (same host RNG, so the same crops, flips and jitter).
  */
-import { strict as assert } from 'assert';
+import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
 import { augment } from '../src/data/augment/augment';

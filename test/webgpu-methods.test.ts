@@ -3,7 +3,7 @@
  * the same batches, three training steps give losses equal to wasm's to 1e-4, and the tensor count
  * stays constant from step to step (nothing leaks on the GPU path).
  */
-import { strict as assert } from 'assert';
+import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
 import { createMethod } from '../src/methods/factory';

@@ -6,8 +6,8 @@
  *
  * prints one JSON line with the same fields.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { augment } from '../../src/data/augment/augment';
 import type { AugmentPipeline } from '../../src/data/augment/presets';

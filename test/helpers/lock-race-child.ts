@@ -4,7 +4,7 @@
  * and prints one JSON line per round: {round, acquired, heldAtEnd, error}.
  */
 import { acquireRunLock } from '../../src/experiments/lock';
-import * as path from 'path';
+import * as path from 'node:path';
 
 const dir = process.argv[2];
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
@@ -37,12 +37,12 @@ async function main(): Promise<void> {
     } catch (e) {
       error = (e as Error).message.slice(0, 200);
     }
-    process.stdout.write(JSON.stringify({ round: r, acquired, heldAtEnd, error }) + '\n');
+    process.stdout.write(`${JSON.stringify({ round: r, acquired, heldAtEnd, error })}\n`);
   }
   process.stdin.destroy();
 }
 
 main().catch((e) => {
-  process.stderr.write(String(e) + '\n');
+  process.stderr.write(`${String(e)}\n`);
   process.exit(1);
 });
