@@ -2,7 +2,7 @@
  * Linear probe on frozen features: a single Linear layer (W [D, C], b [C]) trained with softmax
  * cross-entropy and SGD with momentum, PyTorch semantics (v = mu * v + g + wd * w; w -= lr * v).
  *
- * Protocols (papers.md §0.4):
+ * Protocols (docs/references.md#linear-probe):
  * - 'moco'   MoCo main_lincls: lr 30, momentum 0.9, wd 0, batch 256, 100 epochs, lr x0.1 at 60 and 80,
  *            W ~ N(0, 0.01), b = 0, raw (un-normalised) backbone features.
  * - 'supcon' SupContrast main_linear: lr 0.1, momentum 0.9, wd 0, batch 256, 100 epochs,

@@ -1,6 +1,6 @@
 /**
  * Augmentation pipelines as plain JSON (a list of steps run in order) and the presets of the
- * reference code (papers.md §1.2, §4.3). `size` omitted means "the input size", which lets the
+ * reference code (docs/references.md#augmentations). `size` omitted means "the input size", which lets the
  * CIFAR presets run unchanged on 28 x 28 Fashion-MNIST or on synthetic images.
  */
 import type { AugmentPresetName } from '../../types';

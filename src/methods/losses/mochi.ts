@@ -1,5 +1,5 @@
 /**
- * MoCHi hard negative mixing (Kalantidis et al. 2020; papers.md §2.1), per query q (detached):
+ * MoCHi hard negative mixing (Kalantidis et al. 2020; docs/references.md#mochi), per query q (detached):
  *   Q_N   = the N queue keys with the largest q . n (after any class-oracle masking)
  *   h_t   = l2n(alpha n_i + (1 - alpha) n_j),   n_i, n_j ~ Q_N,  alpha ~ U(0, 1)     t = 1..s
  *   h'_t  = l2n(beta q + (1 - beta) n_j),        n_j ~ Q_N,       beta ~ U(0, 0.5)   t = 1..s'

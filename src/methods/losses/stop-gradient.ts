@@ -1,6 +1,6 @@
 /**
  * stopGradient(x): the value of x, with zero gradient (TF.js has no stop_gradient op, see
- * papers.md §0.2). Used for MoCHi's detached query inside h' and for the detached row max of SupCon.
+ * docs/references.md#stop-gradient). Used for MoCHi's detached query inside h' and for the detached row max of SupCon.
  */
 import * as tf from '@tensorflow/tfjs';
 
