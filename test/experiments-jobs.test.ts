@@ -3,7 +3,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ablation, applyOverrides, configWarnings, experimentDir, insideRoot, outputFile, runDirOf, validateConfig, writeExperimentCsv } from '../src/experiments';
+import { ablation, applyOverrides, configWarnings, experimentDir, insideRoot, outputFile, runDirOf, validateConfig } from '../src/experiments';
+import { writeExperimentCsv } from '../src/results';
 import { k8sJob, shellQuote, slurmScript } from '../src/experiments/jobs';
 
 const ROOT = path.resolve(__dirname, '..');

@@ -2,11 +2,11 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { setDisplaySink, type MimeBundle } from '../src/plots';
 import {
   groupSeries, ourPoints, alignUniformFigure, recordsOf, runHistory, groupTableRows, embeddingFigure,
-  sweepProgressDisplay, runCurvesFigure, setDisplaySink, type MimeBundle,
-} from '../src/plots';
-import type { GroupRow, RunRecord } from '../src/experiments';
+  sweepProgressDisplay, runCurvesFigure, type GroupRow, type RunRecord,
+} from '../src/results';
 
 const g = (params: Record<string, string | number | boolean>, seeds: number, knn: number, knnStd: number, extra: Record<string, unknown> = {}): GroupRow =>
   ({ group: JSON.stringify(params), params, seeds, knnAcc: knn, knnAccStd: knnStd, linearAcc: null, linearAccStd: null, ...extra }) as GroupRow;

@@ -2,7 +2,7 @@
  * Sweeps: a cartesian grid ({'method.K': [256, 1024], seed: [0, 1]}) or a list of override
  * objects, each point a full run with its own folder. Complete runs are skipped, an unfinished
  * one resumes, and every point is addressable by its index so that separate processes (a Slurm
- * job array, `cwb sweep <ablation> --index i`) can each run one; `sweepRows` / `writeReport` merge
+ * job array, `cwb sweep <ablation> --index i`) can each run one; `sweepRows` / `writeReport` (src/results) merge
  * what they wrote.
  */
 import * as fs from 'fs';
