@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `cwb`: the command line of contrastive-workbench. It parses arguments and calls the library
- * (initBackend, run, sweep, ablation, writeReport); it holds no training logic.
+ * (initBackend, run, runSweep, ablation, writeReport); it holds no training logic.
  *
  *   cwb info [--json]                       backend report
  *   cwb train --config run.json             one run (resumes when started again)
@@ -345,12 +345,12 @@ async function cmdSweep(v: Values, positionals: string[]): Promise<void> {
 }
 
 async function sweepAblation(ab: Ablation, opts: ReturnType<typeof common> & { index?: number[] }): Promise<void> {
-  const { sweep } = lib();
+  const { runSweep } = lib();
   const { writeExperimentCsv, writeReport } = results();
   const t0 = Date.now();
   if (!opts.quiet) process.stderr.write(`[cwb] ${ab.name} (${ab.budget}): ${ab.description}; ${ab.points.length} runs\n`);
   const eta = lib().sweepEta();
-  const res = await sweep(ab.base, ab.points, {
+  const res = await runSweep(ab.base, ab.points, {
     ...opts,
     onPoint: (p, total) => {
       const line = eta.start(p.index, total);

@@ -4,8 +4,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { initBackend } from '../src/backend/init';
-import { ablation, applyOverrides, sweep, sweepPoints, type RunConfig } from '../src/experiments';
-import { listRuns, writeReport } from '../src/results';
+import { ablation, applyOverrides, sweepPoints, type RunConfig } from '../src/experiments';
+import { listRuns, sweep, writeReport } from '../src/results';
 import { initTestBackend, TEST_BACKEND } from './test-backend';
 
 const ROOT = path.resolve(__dirname, '..');

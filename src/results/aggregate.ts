@@ -26,7 +26,7 @@ export interface GroupRow {
 }
 
 /** Runs grouped by their sweep params except the seed: mean and std of each metric. */
-export function aggregate(records: RunRecord[]): GroupRow[] {
+export function aggregate(records: readonly RunRecord[]): GroupRow[] {
   const groups = new Map<string, { params: Record<string, ParamValue>; runs: RunRecord[] }>();
   for (const r of records) {
     if (!r.summary) continue;

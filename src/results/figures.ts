@@ -14,7 +14,7 @@ import { groupLabel, sweepAxis, varyingParams } from './labels';
 import { runHistory, type RunRecord } from './records';
 
 /** Training curves (one subplot per metric, one line per run) of runs read from disk. */
-export function runCurvesFigure(records: RunRecord[], metrics: string[] = ['loss', 'knnAcc'], opts: { title?: string; label?: (r: RunRecord) => string } = {}): PlotlyFigure {
+export function runCurvesFigure(records: readonly RunRecord[], metrics: string[] = ['loss', 'knnAcc'], opts: { title?: string; label?: (r: RunRecord) => string } = {}): PlotlyFigure {
   const runs = records.filter((r) => r.metrics.length).map((r) => ({ name: opts.label ? opts.label(r) : r.config.name, history: runHistory(r) }));
   if (!runs.length) throw new Error('runCurvesFigure: none of the runs has metrics yet');
   return curvesFigure(runs, metrics, { title: opts.title });
