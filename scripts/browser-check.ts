@@ -305,7 +305,7 @@ export async function browserCheck(opts: { outDir?: string; timeoutS?: number; l
     const saCounts = (await sa.evaluate(COUNT_FIGURES)) as { figures: number; figuresWithTraces: number };
     log(`standalone page (offline): ${saCounts.figuresWithTraces} of ${saCounts.figures} figures drew`);
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { writeReport } = require('../src/experiments/report') as typeof import('../src/experiments/report');
+    const { writeReport } = require('../src/results/report') as typeof import('../src/results/report');
     const reportFile = writeReport(resultsDir).html;
     const rp = await ctx.newPage();
     await rp.goto(`file://${reportFile}`, { waitUntil: 'load' });

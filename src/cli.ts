@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `cwb`: the command line of contrastive-workbench. It parses arguments and calls the library
- * (initBackend, run, sweep, ablation, writeReport); it holds no training logic.
+ * (initBackend, run, runSweep, ablation, writeReport); it holds no training logic.
  *
  *   cwb info [--json]                       backend report
  *   cwb train --config run.json             one run (resumes when started again)
@@ -21,10 +21,12 @@ import { k8sJob, slurmScript } from './experiments/jobs';
 // The library (TF.js, models, data) is loaded by the commands that need it, so that --help and
 // usage errors answer at once.
 import type * as Experiments from './experiments';
+import type * as Results from './results';
 import type { Ablation } from './experiments/ablations';
 import type { RunConfig } from './experiments/config';
 
 const lib = (): typeof Experiments => require('./experiments') as typeof Experiments;
+const results = (): typeof Results => require('./results') as typeof Results;
 const backend = (): typeof import('./backend/init') => require('./backend/init') as typeof import('./backend/init');
 
 class UsageError extends Error {}
@@ -343,11 +345,12 @@ async function cmdSweep(v: Values, positionals: string[]): Promise<void> {
 }
 
 async function sweepAblation(ab: Ablation, opts: ReturnType<typeof common> & { index?: number[] }): Promise<void> {
-  const { sweep, writeExperimentCsv, writeReport } = lib();
+  const { runSweep } = lib();
+  const { writeExperimentCsv, writeReport } = results();
   const t0 = Date.now();
   if (!opts.quiet) process.stderr.write(`[cwb] ${ab.name} (${ab.budget}): ${ab.description}; ${ab.points.length} runs\n`);
   const eta = lib().sweepEta();
-  const res = await sweep(ab.base, ab.points, {
+  const res = await runSweep(ab.base, ab.points, {
     ...opts,
     onPoint: (p, total) => {
       const line = eta.start(p.index, total);
@@ -380,7 +383,7 @@ async function cmdEval(v: Values): Promise<void> {
 
 function cmdReport(v: Values): void {
   const c = common(v);
-  const rep = lib().writeReport(c.resultsDir);
+  const rep = results().writeReport(c.resultsDir);
   for (const [exp, file] of Object.entries(rep.csv)) process.stdout.write(`${exp}: ${rep.rows[exp].length} runs -> ${file}\n`);
   process.stdout.write(`report: ${rep.html}\n`);
 }

@@ -12,6 +12,7 @@ export * from './methods';
 export * from './optim';
 export * from './eval';
 export * from './experiments';
+export * from './results';
 export * from './ops';
 /**
  * The TF.js namespace this package computes with (the same module instance, so its tensors,

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ablation, applyOverrides, configWarnings, experimentDir, insideRoot, outputFile, runDirOf, validateConfig, writeExperimentCsv } from '../src/experiments';
+import { ablation, applyOverrides, configWarnings, experimentDir, insideRoot, outputFile, runDirOf, validateConfig } from '../src/experiments';
+import { writeExperimentCsv } from '../src/results';
 import { k8sJob, shellQuote, slurmScript } from '../src/experiments/jobs';
 
 const ROOT = path.resolve(__dirname, '..');

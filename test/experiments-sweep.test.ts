@@ -3,7 +3,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ablation, applyOverrides, listRuns, sweep, sweepPoints, writeReport, type RunConfig } from '../src/experiments';
+import { ablation, applyOverrides, sweepPoints, type RunConfig } from '../src/experiments';
+import { listRuns, sweep, writeReport } from '../src/results';
 import { initTestBackend, TEST_BACKEND } from './test-backend';
 
 const ROOT = path.resolve(__dirname, '..');

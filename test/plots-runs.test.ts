@@ -2,11 +2,11 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { setDisplaySink, type MimeBundle } from '../src/plots';
 import {
   groupSeries, ourPoints, alignUniformFigure, recordsOf, runHistory, groupTableRows, embeddingFigure,
-  sweepProgressDisplay, runCurvesFigure, setDisplaySink, type MimeBundle,
-} from '../src/plots';
-import type { GroupRow, RunRecord } from '../src/experiments';
+  sweepProgressDisplay, runCurvesFigure, type GroupRow, type RunRecord,
+} from '../src/results';
 
 const g = (params: Record<string, string | number | boolean>, seeds: number, knn: number, knnStd: number, extra: Record<string, unknown> = {}): GroupRow =>
   ({ group: JSON.stringify(params), params, seeds, knnAcc: knn, knnAccStd: knnStd, linearAcc: null, linearAccStd: null, ...extra }) as GroupRow;

@@ -1,4 +1,4 @@
-/** Runs, checkpoints, sweeps, the four ablations and reports. */
+/** Runs, checkpoints, sweeps and the four ablations. */
 export * from './config';
 export * from './checkpoint';
 export * from './lock';
@@ -11,6 +11,5 @@ export * from './evaluation';
 export * from './runner';
 export * from './sweep';
 export * from './ablations';
-export * from './report';
 export * from './explore';
 export * from './sweep-eta';

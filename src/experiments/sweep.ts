@@ -2,8 +2,8 @@
  * Sweeps: a cartesian grid ({'method.K': [256, 1024], seed: [0, 1]}) or a list of override
  * objects, each point a full run with its own folder. Complete runs are skipped, an unfinished
  * one resumes, and every point is addressable by its index so that separate processes (a Slurm
- * job array, `cwb sweep <ablation> --index i`) can each run one; `sweepRows` / `writeReport` merge
- * what they wrote.
+ * job array, `cwb sweep <ablation> --index i`) can each run one; `sweepRows` (and the report of
+ * src/results) merge what they wrote.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -145,8 +145,9 @@ export function toDataFrame(rows: SweepRow[]): Dfd.DataFrame {
 /**
  * Run a sweep: every point (or only `opts.index`), skipping complete runs and resuming an
  * unfinished one. Returns the rows of all points (pending ones included) and a DataFrame.
+ * (src/results' `sweep` runs this and adds the table of the points' records.)
  */
-export async function sweep(
+export async function runSweep(
   base: RunConfig,
   spec: Grid | (PointSpec | Record<string, unknown>)[],
   opts: SweepOptions = {},

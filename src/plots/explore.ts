@@ -6,12 +6,32 @@
  * negative similarities and of alignment and uniformity.
  */
 import { imageGrid, type ImageGridOptions } from '../data/view';
-import type { Neighbours } from '../eval/retrieval';
-import type { SimilarityDistributions } from '../eval/retrieval';
-import type { MetricsRecord } from '../experiments/metrics-log';
 import type { ImageSet } from '../types';
 import { PALETTE, type PlotlyFigure, type PlotlyTrace } from './figure';
 import { displayBundle } from './notebook';
+
+/** The nearest neighbours of each query: bank indices and cosine similarities, most similar first. */
+export interface NeighbourLists {
+  /** indices[q][j]: bank index of the j-th nearest neighbour of query q. */
+  indices: number[][];
+  /** similarities[q][j]: its cosine similarity. */
+  similarities: number[][];
+}
+
+/** Cosine similarities of positives, queue negatives and the mean of each query's `hardest` nearest negatives. */
+export interface SimilaritySamples {
+  positives: number[];
+  queueNegatives: number[];
+  hardestNegatives: number[];
+  hardest: number;
+}
+
+/** One line of a run's metrics log (metrics.jsonl): its type ('epoch' or 'eval'), its epoch, and its fields. */
+export interface MetricsLine {
+  type: string;
+  epoch: number;
+  [key: string]: unknown;
+}
 
 /**
  * Shows images of `set` inline as one PNG grid: `indices` is one row, or rows of indices. The
@@ -30,7 +50,7 @@ export async function showImages(set: ImageSet, indices: number[] | number[][], 
  * it has the query's class, red otherwise. `queries[q]` indexes `querySet`, `nn.indices[q]` `bankSet`.
  * Returns the share of neighbours of the query's class (precision at k).
  */
-export async function showNeighbours(querySet: ImageSet, queries: number[], bankSet: ImageSet, nn: Neighbours, opts: { caption?: string; cell?: number } = {}): Promise<number> {
+export async function showNeighbours(querySet: ImageSet, queries: number[], bankSet: ImageSet, nn: NeighbourLists, opts: { caption?: string; cell?: number } = {}): Promise<number> {
   if (nn.indices.length !== queries.length) throw new Error(`showNeighbours: ${queries.length} queries but ${nn.indices.length} neighbour lists`);
   // One set holding the queries then the neighbours, so a single grid can be drawn.
   const [h, w] = querySet.info.imageSize;
@@ -141,7 +161,7 @@ function histogram(values: number[], bins: number, lo: number, hi: number): { x:
  * Densities of the cosine similarities of positives, queue negatives and the hardest negatives
  * (MoCHi's Fig. 2-style analysis): the closer the hardest negatives sit to the positives, the harder the proxy task.
  */
-export function similarityHistogramFigure(d: SimilarityDistributions, opts: { title?: string; bins?: number } = {}): PlotlyFigure {
+export function similarityHistogramFigure(d: SimilaritySamples, opts: { title?: string; bins?: number } = {}): PlotlyFigure {
   const bins = opts.bins ?? 40;
   const series: [string, number[]][] = [
     ['positives q.k+', d.positives],
@@ -157,7 +177,7 @@ export function similarityHistogramFigure(d: SimilarityDistributions, opts: { ti
 }
 
 /** Per-epoch curves of fields of metrics.jsonl records (of `type`, default 'epoch'), one subplot row each. */
-export function metricsCurvesFigure(runs: { name: string; metrics: MetricsRecord[] }[], fields: string[][], opts: { title?: string; type?: 'epoch' | 'eval'; rowTitles?: string[] } = {}): PlotlyFigure {
+export function metricsCurvesFigure(runs: { name: string; metrics: MetricsLine[] }[], fields: string[][], opts: { title?: string; type?: 'epoch' | 'eval'; rowTitles?: string[] } = {}): PlotlyFigure {
   const data: PlotlyTrace[] = [];
   const layout: Record<string, unknown> = { title: { text: opts.title ?? '' }, height: 60 + 240 * fields.length, legend: { orientation: 'h', y: -0.12 }, margin: { l: 70, r: 20, t: 50, b: 50 } };
   const gap = 0.1;

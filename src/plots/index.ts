@@ -6,6 +6,5 @@ export * from './table';
 export * from './notebook';
 export * from './write';
 export * from './paper-numbers';
-export * from './runs';
 export * from './danfo';
 export * from './explore';
