@@ -9,7 +9,9 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { experimentSection, groupLabel, listRuns, sweepAxis, writeReport, type PlotlyFigure } from '../src';
+import { listRuns, writeReport } from '../src';
+import { type PlotlyFigure } from '../src/plots';
+import { experimentSection, groupLabel, sweepAxis } from '../src/results';
 
 function writeRun(root: string, exp: string, id: string, params: Record<string, string | number | boolean>, knn: number, linear: number): void {
   const dir = path.join(root, exp, id);

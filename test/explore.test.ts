@@ -9,10 +9,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tfjs from '@tensorflow/tfjs';
-import {
-  ablation, applyOverrides, confusionFigure, embeddingMapFigure, figureSvg, imageGrid, initBackend, loadRun, metricsCurvesFigure, nearestNeighbours,
-  perClassKnn, run, setDisplaySink, showImages, showNeighbours, similarityHistogramFigure, tf, umap2d, type LoadedRun, type MimeBundle,
-} from '../src';
+import { ablation, applyOverrides, initBackend, loadRun, run, showImages, tf } from '../src';
+import { imageGrid } from '../src/data';
+import { nearestNeighbours, perClassKnn, umap2d } from '../src/eval';
+import { type LoadedRun } from '../src/experiments';
+import { confusionFigure, embeddingMapFigure, figureSvg, metricsCurvesFigure, setDisplaySink, showNeighbours, similarityHistogramFigure, type MimeBundle } from '../src/plots';
 
 describe('explore: loadRun and the analysis toolkit on a finished smoke run', function () {
   this.timeout(10 * 60_000);
