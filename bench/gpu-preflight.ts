@@ -61,8 +61,20 @@ function cases(): Case[] {
   const convCase = (name: string, x: number[], w: number[], stride: number): Case => ({
     name,
     run: () => {
-      const xt = tf.tensor4d(values(x.reduce((a, b) => a * b), 1), x as [number, number, number, number]);
-      const wt = tf.tensor4d(values(w.reduce((a, b) => a * b), 2).map((v) => v * 0.2), w as [number, number, number, number]);
+      const xt = tf.tensor4d(
+        values(
+          x.reduce((a, b) => a * b),
+          1,
+        ),
+        x as [number, number, number, number],
+      );
+      const wt = tf.tensor4d(
+        values(
+          w.reduce((a, b) => a * b),
+          2,
+        ).map((v) => v * 0.2),
+        w as [number, number, number, number],
+      );
       const f = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.conv2d(a, b, stride, 'same').square().mean() as tf.Scalar;
       const [dx, dw] = tf.grads(f as (...a: tf.Tensor[]) => tf.Tensor)([xt, wt]);
       return [tf.conv2d(xt, wt, stride, 'same'), dx, dw];
@@ -141,7 +153,10 @@ async function main(): Promise<void> {
 
   // The adapter, seen directly (initBackend makes its own Dawn instance).
   const webgpu = require('webgpu') as { create: (o: string[]) => { requestAdapter: (o?: unknown) => Promise<unknown> } };
-  const flags = res.dawnFlags.split(';').map((f) => f.trim()).filter(Boolean);
+  const flags = res.dawnFlags
+    .split(';')
+    .map((f) => f.trim())
+    .filter(Boolean);
   const adapter = (await webgpu.create(flags).requestAdapter({ powerPreference: 'high-performance' })) as {
     info?: Record<string, unknown>;
     features?: Iterable<string>;
@@ -149,8 +164,10 @@ async function main(): Promise<void> {
   } | null;
   if (!adapter) {
     res.adapter = null;
-    console.log('preflight: NO WebGPU adapter. Dawn found no usable Vulkan device: is libvulkan.so.1 there (ldconfig -p | grep libvulkan)? ' +
-      'is a Vulkan ICD json there (/usr/share/vulkan/icd.d, /etc/vulkan/icd.d, $VK_DRIVER_FILES)? Software Vulkan (lavapipe) is rejected by Dawn. Adapters Dawn lists:');
+    console.log(
+      'preflight: NO WebGPU adapter. Dawn found no usable Vulkan device: is libvulkan.so.1 there (ldconfig -p | grep libvulkan)? ' +
+        'is a Vulkan ICD json there (/usr/share/vulkan/icd.d, /etc/vulkan/icd.d, $VK_DRIVER_FILES)? Software Vulkan (lavapipe) is rejected by Dawn. Adapters Dawn lists:',
+    );
     try {
       await webgpu.create([...flags, 'adapter=__list_adapters__']).requestAdapter();
     } catch (e) {
@@ -164,7 +181,13 @@ async function main(): Promise<void> {
     if (adapter.info && adapter.info[k] !== undefined) info[k] = adapter.info[k];
   }
   const limits: Record<string, number> = {};
-  for (const k of ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupsPerDimension']) {
+  for (const k of [
+    'maxBufferSize',
+    'maxStorageBufferBindingSize',
+    'maxComputeWorkgroupStorageSize',
+    'maxComputeInvocationsPerWorkgroup',
+    'maxComputeWorkgroupsPerDimension',
+  ]) {
     if (adapter.limits && adapter.limits[k] !== undefined) limits[k] = Number(adapter.limits[k]);
   }
   res.adapter = { ...info, features: adapter.features ? [...adapter.features].sort() : [], limits };
@@ -211,7 +234,9 @@ async function main(): Promise<void> {
         c.error = `${errs.count} WebGPU error(s): ${errs.first[0]}`;
         okBy[String(naive)] = false;
       }
-      console.log(`preflight: ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}, naive conv transpose ${naive}: max rel err ${c.maxRelErr.toExponential(2)}${c.error ? ` (${c.error})` : ''}`);
+      console.log(
+        `preflight: ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}, naive conv transpose ${naive}: max rel err ${c.maxRelErr.toExponential(2)}${c.error ? ` (${c.error})` : ''}`,
+      );
     }
   }
   save();
@@ -239,11 +264,15 @@ async function main(): Promise<void> {
   res.tfFlags.WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE = !(okBy.false && !okBy.true) && naiveFast !== false;
   res.ok = okBy.true || okBy.false;
   save();
-  console.log(`PREFLIGHT_TF_FLAGS=${Object.entries(res.tfFlags).map(([k, v]) => `${k}=${v}`).join(',')}`);
+  console.log(
+    `PREFLIGHT_TF_FLAGS=${Object.entries(res.tfFlags)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',')}`,
+  );
   process.exit(res.ok ? 0 : 3);
 }
 
 main().catch((e) => {
-  console.error(`preflight: ${e instanceof Error ? e.stack ?? e.message : e}`);
+  console.error(`preflight: ${e instanceof Error ? (e.stack ?? e.message) : e}`);
   process.exit(1);
 });

@@ -52,10 +52,7 @@ async function main(): Promise<void> {
       () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: xShape }) as tf.Tensor,
       reps,
     );
-    const dwOurs = await timeMs(
-      () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: wShape }) as tf.Tensor,
-      reps,
-    );
+    const dwOurs = await timeMs(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: wShape }) as tf.Tensor, reps);
     // The shipped wasm kernel, run directly (it is no longer registered).
     const wasmBackend = tf.backend();
     shippedInput.setupFunc?.(wasmBackend); // its cwrap setup did not run: it was unregistered first

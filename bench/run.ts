@@ -80,10 +80,15 @@ function parseArgs(argv: string[]): Options {
     if (v === undefined || v.startsWith('--')) throw new Error(`bench: --${name} needs a value`);
     return v;
   };
-  const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+  const list = (s: string) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
   const quick = argv.includes('--quick');
   const batches = list(get('batch') ?? (quick ? '32' : '256,128')).map(Number);
-  if (batches.some((b) => !(Number.isInteger(b) && b >= 2 && b % 2 === 0))) throw new Error(`bench: --batch must be even integers >= 2, got ${get('batch')}`);
+  if (batches.some((b) => !(Number.isInteger(b) && b >= 2 && b % 2 === 0)))
+    throw new Error(`bench: --batch must be even integers >= 2, got ${get('batch')}`);
   const archs = list(get('archs') ?? (quick ? 'convnet' : 'convnet,resnet18')) as Arch[];
   for (const a of archs) if (a !== 'convnet' && a !== 'resnet18') throw new Error(`bench: --archs: unknown '${a}' (convnet, resnet18)`);
   const methods = list(get('methods') ?? 'encoder,moco,mochi,mixco,supcon') as BenchMethod[];
@@ -98,7 +103,11 @@ function parseArgs(argv: string[]): Options {
     rows = list(rowsArg).map((r) => {
       const [arch, method, batch] = r.split(':');
       const spec = { arch: arch as Arch, method: method as BenchMethod, batch: Number(batch) };
-      if (!['convnet', 'resnet18'].includes(spec.arch) || !['encoder', 'moco', 'mochi', 'mixco', 'supcon'].includes(spec.method) || !(Number.isInteger(spec.batch) && spec.batch >= 2 && spec.batch % 2 === 0)) {
+      if (
+        !['convnet', 'resnet18'].includes(spec.arch) ||
+        !['encoder', 'moco', 'mochi', 'mixco', 'supcon'].includes(spec.method) ||
+        !(Number.isInteger(spec.batch) && spec.batch >= 2 && spec.batch % 2 === 0)
+      ) {
         throw new Error(`bench: --rows: '${r}' is not arch:method:batch (convnet|resnet18 : encoder|moco|mochi|mixco|supcon : even batch)`);
       }
       return spec;
@@ -140,7 +149,10 @@ function parseArgs(argv: string[]): Options {
 /** A synthetic two-view batch [B, 32, 32, 3] (the method's input contract, src/types.ts Batch). */
 function syntheticBatch(b: number, seed: number): Batch {
   return tf.tidy(() => ({
-    views: [tf.randomNormal([b, 32, 32, 3], 0, 1, 'float32', seed) as tf.Tensor4D, tf.randomNormal([b, 32, 32, 3], 0, 1, 'float32', seed + 1) as tf.Tensor4D],
+    views: [
+      tf.randomNormal([b, 32, 32, 3], 0, 1, 'float32', seed) as tf.Tensor4D,
+      tf.randomNormal([b, 32, 32, 3], 0, 1, 'float32', seed + 1) as tf.Tensor4D,
+    ],
     labels: tf.randomUniform([b], 0, 10, 'int32', seed + 2) as tf.Tensor1D,
     indices: tf.range(0, b, 1, 'int32') as tf.Tensor1D,
     size: b,
@@ -170,7 +182,11 @@ function encoderStep(arch: Arch): Runner {
   return {
     step: async (batch) => {
       const { value, grads } = tf.variableGrads(
-        () => net.project(net.forward(batch.views[0], { training: true })).square().mean() as tf.Scalar,
+        () =>
+          net
+            .project(net.forward(batch.views[0], { training: true }))
+            .square()
+            .mean() as tf.Scalar,
         [...net.params.values()],
       );
       const byName: Record<string, tf.Tensor> = {};
@@ -210,7 +226,15 @@ interface Row {
   /** webgpu: uncaptured device errors (out of memory, validation) during the row; its numbers are then void. */
   gpuErrors?: { count: number; first: string[] };
   tfjsSkipped?: string;
-  tfjs?: { imagesPerSec: number; stepMs: number[]; cpuMsPerStep: number[]; loss: number; numTensors: number; numBytesMB: number; leakedTensorsPerStep: number };
+  tfjs?: {
+    imagesPerSec: number;
+    stepMs: number[];
+    cpuMsPerStep: number[];
+    loss: number;
+    numTensors: number;
+    numBytesMB: number;
+    leakedTensorsPerStep: number;
+  };
   tfjsError?: string;
   torch?: { imagesPerSec: number; stepMs: number[]; cpuMsPerStep: number[]; peakRssMB: number; threads: number; torch: string };
   torchError?: string;
@@ -300,8 +324,23 @@ function benchTorch(arch: Arch, method: BenchMethod, b: number, opts: Options): 
   const r = spawnSync(
     'python3',
     [
-      torchScript(), '--arch', arch, '--method', method, '--batch', String(b), '--steps', String(opts.steps), '--warmup', String(opts.warmup),
-      '--threads', String(opts.torchThreads), '--device', opts.torchDevice, '--config', JSON.stringify(torchConfig(method)),
+      torchScript(),
+      '--arch',
+      arch,
+      '--method',
+      method,
+      '--batch',
+      String(b),
+      '--steps',
+      String(opts.steps),
+      '--warmup',
+      String(opts.warmup),
+      '--threads',
+      String(opts.torchThreads),
+      '--device',
+      opts.torchDevice,
+      '--config',
+      JSON.stringify(torchConfig(method)),
     ],
     { encoding: 'utf8', maxBuffer: 1 << 24 },
   );
@@ -367,8 +406,17 @@ async function main(): Promise<void> {
   };
   log(
     `backend: ${report.backend} (${report.device}); ` +
-      `flags: ${Object.keys(flags).length ? Object.entries(flags).map(([k, v]) => `${k}=${v}`).join(' ') : 'defaults'}; ` +
-      `PyTorch: ${torchVersion ? `${torchVersion} on ${opts.torchDevice}, ${opts.torchThreads} threads` : 'not used'}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+      `flags: ${
+        Object.keys(flags).length
+          ? Object.entries(flags)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ')
+          : 'defaults'
+      }; ` +
+      `PyTorch: ${torchVersion ? `${torchVersion} on ${opts.torchDevice}, ${opts.torchThreads} threads` : 'not used'}; load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
   );
   const gpuErrors: GpuErrors | undefined = report.backend === 'webgpu' ? watchGpuErrors() : undefined;
   const rows: Row[] = [];
@@ -376,8 +424,20 @@ async function main(): Promise<void> {
   const reportJson = (extra: Record<string, unknown>) =>
     JSON.stringify(
       {
-        backend: report, flags, node: process.version, loadAverage: os.loadavg(), torch: torchVersion ?? null, torchDevice: opts.torchDevice,
-        torchThreads: opts.torchThreads, steps: opts.steps, warmup: opts.warmup, rows, peakRssMB: process.resourceUsage().maxRSS / 1024, memory: tf.memory(), profiles, ...extra,
+        backend: report,
+        flags,
+        node: process.version,
+        loadAverage: os.loadavg(),
+        torch: torchVersion ?? null,
+        torchDevice: opts.torchDevice,
+        torchThreads: opts.torchThreads,
+        steps: opts.steps,
+        warmup: opts.warmup,
+        rows,
+        peakRssMB: process.resourceUsage().maxRSS / 1024,
+        memory: tf.memory(),
+        profiles,
+        ...extra,
       },
       null,
       1,
@@ -392,7 +452,7 @@ async function main(): Promise<void> {
     const row: Row = { arch, method, batch: b };
     const elapsed = (performance.now() - t0) / 1000;
     const est = estimateRowSeconds(rows, spec);
-    if (opts.deadlineS !== undefined && (elapsed + (est ?? 30) > opts.deadlineS)) {
+    if (opts.deadlineS !== undefined && elapsed + (est ?? 30) > opts.deadlineS) {
       row.tfjsSkipped = `time budget: ${elapsed.toFixed(0)} s spent, about ${est === undefined ? '30+' : est.toFixed(0)} s needed, ${opts.deadlineS} s allowed`;
     } else {
       writePartial(spec);

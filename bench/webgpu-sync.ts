@@ -50,7 +50,14 @@ export function watchGpuErrors(keep = 3): GpuErrors {
   let first: string[] = [];
   device.onuncapturederror = (ev: { error?: { message?: string } }) => {
     count++;
-    if (first.length < keep) first.push(String(ev?.error?.message ?? ev).split('\n').slice(0, 3).join(' | ').slice(0, 300));
+    if (first.length < keep)
+      first.push(
+        String(ev?.error?.message ?? ev)
+          .split('\n')
+          .slice(0, 3)
+          .join(' | ')
+          .slice(0, 300),
+      );
   };
   return {
     take() {
@@ -69,9 +76,11 @@ export function watchGpuErrors(keep = 3): GpuErrors {
  */
 export async function releaseFreeBuffers(): Promise<number> {
   await gpuIdle();
-  const bm = (webgpuBackend() as unknown as {
-    bufferManager: { freeBuffers: Map<string, { size: number; destroy: () => void }[]>; numFreeBuffers: number; numBytesAllocated: number };
-  }).bufferManager;
+  const bm = (
+    webgpuBackend() as unknown as {
+      bufferManager: { freeBuffers: Map<string, { size: number; destroy: () => void }[]>; numFreeBuffers: number; numBytesAllocated: number };
+    }
+  ).bufferManager;
   let freed = 0;
   for (const [key, list] of bm.freeBuffers) {
     for (const b of list) {

@@ -114,7 +114,9 @@ function savedFigures(file: string): number {
   return nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.data && o.data['application/vnd.plotly.v1+json'] !== undefined).length;
 }
 
-export async function browserCheck(opts: { outDir?: string; timeoutS?: number; log?: (s: string) => void; notebooks?: string[] } = {}): Promise<BrowserCheckResult> {
+export async function browserCheck(
+  opts: { outDir?: string; timeoutS?: number; log?: (s: string) => void; notebooks?: string[] } = {},
+): Promise<BrowserCheckResult> {
   const log = opts.log ?? ((s: string) => console.log(`[browser-check] ${s}`));
   const chromium = findChromium();
   if (!chromium) throw Object.assign(new Error('chromium not found (apt-get install -y chromium, or set CHROMIUM)'), { code: 'NO_CHROMIUM' });
@@ -126,7 +128,11 @@ export async function browserCheck(opts: { outDir?: string; timeoutS?: number; l
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cwb-browser-'));
 
   // The tslab kernel (and the built package the notebook imports).
-  const k = spawnSync('bash', [path.join(ROOT, 'notebooks', 'run.sh'), '--kernel-only'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PYTHON: python } });
+  const k = spawnSync('bash', [path.join(ROOT, 'notebooks', 'run.sh'), '--kernel-only'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, PYTHON: python },
+  });
   if (k.status !== 0) throw new Error(`notebooks/run.sh --kernel-only failed:\n${k.stderr}`);
   const jupyterPath = k.stdout.trim().split('\n').pop() as string;
 
@@ -138,7 +144,10 @@ export async function browserCheck(opts: { outDir?: string; timeoutS?: number; l
   fs.copyFileSync(path.join(ROOT, 'notebooks', '00_quickstart.ipynb'), nbFile);
   // Copies of the committed notebooks, opened untrusted and not run.
   const only = opts.notebooks ?? (process.env.CWB_BROWSER_NOTEBOOKS ? process.env.CWB_BROWSER_NOTEBOOKS.split(',') : undefined);
-  const committedNames = fs.readdirSync(path.join(ROOT, 'notebooks')).filter((f) => /^\d\d_.*\.ipynb$/.test(f) && (!only || only.includes(f.replace(/\.ipynb$/, '')))).sort();
+  const committedNames = fs
+    .readdirSync(path.join(ROOT, 'notebooks'))
+    .filter((f) => /^\d\d_.*\.ipynb$/.test(f) && (!only || only.includes(f.replace(/\.ipynb$/, ''))))
+    .sort();
   const copies = committedNames.map((f) => {
     const name = `_browser_check_${process.pid}_committed_${f}`;
     fs.copyFileSync(path.join(ROOT, 'notebooks', f), path.join(ROOT, 'notebooks', name));
@@ -171,18 +180,36 @@ export async function browserCheck(opts: { outDir?: string; timeoutS?: number; l
   const { chromium: pwChromium } = require('playwright-core') as typeof import('playwright-core');
   const browser = await pwChromium.launch({ executablePath: chromium, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
   try {
-    lab = spawn(python, ['-m', 'jupyter', 'lab', '--no-browser', '--ip=127.0.0.1', `--port=${port}`, `--ServerApp.token=${token}`,
-      `--ServerApp.root_dir=${ROOT}`, '--LabApp.expose_app_in_browser=True', '--ServerApp.disable_check_xsrf=True',
-      '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate', '--LabServerApp.news_url=None',
-      ...(process.getuid?.() === 0 ? ['--allow-root'] : [])],
-    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    lab = spawn(
+      python,
+      [
+        '-m',
+        'jupyter',
+        'lab',
+        '--no-browser',
+        '--ip=127.0.0.1',
+        `--port=${port}`,
+        `--ServerApp.token=${token}`,
+        `--ServerApp.root_dir=${ROOT}`,
+        '--LabApp.expose_app_in_browser=True',
+        '--ServerApp.disable_check_xsrf=True',
+        '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
+        '--LabServerApp.news_url=None',
+        ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
+      ],
+      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     lab.stdout?.on('data', (d: Buffer) => (labLog += d.toString()));
     lab.stderr?.on('data', (d: Buffer) => (labLog += d.toString()));
     const base = `http://127.0.0.1:${port}`;
-    await waitFor('JupyterLab to start', async () => {
-      if (lab?.exitCode !== null) throw new Error(`JupyterLab exited with ${lab?.exitCode}`);
-      return httpOk(`${base}/api/status?token=${token}`);
-    }, 120_000);
+    await waitFor(
+      'JupyterLab to start',
+      async () => {
+        if (lab?.exitCode !== null) throw new Error(`JupyterLab exited with ${lab?.exitCode}`);
+        return httpOk(`${base}/api/status?token=${token}`);
+      },
+      120_000,
+    );
     log(`JupyterLab up on ${base}`);
 
     // 0. The committed notebooks, untrusted, not run: every saved plotly figure must draw.
@@ -192,16 +219,26 @@ export async function browserCheck(opts: { outDir?: string; timeoutS?: number; l
       await p.goto(`${base}/lab/tree/notebooks/${name}?token=${token}&reset`);
       await p.waitForFunction('window.jupyterapp && document.querySelector(".jp-Notebook .jp-Cell")', undefined, { timeout: 120_000 });
       const saved = savedFigures(path.join(ROOT, 'notebooks', name));
-      const trusted = await p.evaluate(`(() => { const w = window.jupyterapp.shell.currentWidget; return w.content.widgets.some((c) => c.model.type === 'code' && c.model.outputs.length > 0 && c.model.trusted); })()`);
+      const trusted = await p.evaluate(
+        `(() => { const w = window.jupyterapp.shell.currentWidget; return w.content.widgets.some((c) => c.model.type === 'code' && c.model.outputs.length > 0 && c.model.trusted); })()`,
+      );
       if (trusted) throw new Error(`${f}: a cell with outputs is trusted in a fresh data folder; the check would not show an untrusted notebook`);
       // Scroll through the notebook so that every output is attached and drawn.
-      await p.evaluate(`(async () => { const w = window.jupyterapp.shell.currentWidget; for (const c of w.content.widgets) { c.node.scrollIntoView(); await new Promise((r) => setTimeout(r, 60)); } })()`);
-      await p.waitForFunction(`(() => { const c = ${COUNT_LAB_FIGURES}; return c.figuresWithTraces >= ${saved}; })()`, undefined, { timeout: 60_000 }).catch(() => undefined);
+      await p.evaluate(
+        `(async () => { const w = window.jupyterapp.shell.currentWidget; for (const c of w.content.widgets) { c.node.scrollIntoView(); await new Promise((r) => setTimeout(r, 60)); } })()`,
+      );
+      await p
+        .waitForFunction(`(() => { const c = ${COUNT_LAB_FIGURES}; return c.figuresWithTraces >= ${saved}; })()`, undefined, { timeout: 60_000 })
+        .catch(() => undefined);
       const c = (await p.evaluate(COUNT_LAB_FIGURES)) as { figures: number; figuresWithTraces: number };
       committed.push({ notebook: f, saved, figures: c.figures, figuresWithTraces: c.figuresWithTraces });
       log(`${f} (untrusted, not run): ${c.figuresWithTraces} of ${saved} saved figures drew`);
       if (saved > 0) {
-        await p.locator('.js-plotly-plot').first().scrollIntoViewIfNeeded().catch(() => undefined);
+        await p
+          .locator('.js-plotly-plot')
+          .first()
+          .scrollIntoViewIfNeeded()
+          .catch(() => undefined);
         const shot = path.join(outDir, `untrusted-${f.replace(/\.ipynb$/, '')}.png`);
         await p.screenshot({ path: shot });
         screenshots.push(shot);
@@ -210,7 +247,10 @@ export async function browserCheck(opts: { outDir?: string; timeoutS?: number; l
       await p.close();
     }
     const blank = committed.filter((c) => c.figuresWithTraces < c.saved);
-    if (blank.length) throw new Error(`untrusted committed notebooks with blank figures: ${blank.map((c) => `${c.notebook} ${c.figuresWithTraces}/${c.saved}`).join(', ')}`);
+    if (blank.length)
+      throw new Error(
+        `untrusted committed notebooks with blank figures: ${blank.map((c) => `${c.notebook} ${c.figuresWithTraces}/${c.saved}`).join(', ')}`,
+      );
 
     // 1. Run all cells in JupyterLab.
     const t0 = Date.now();
@@ -218,18 +258,26 @@ export async function browserCheck(opts: { outDir?: string; timeoutS?: number; l
     await page.goto(`${base}/lab/tree/notebooks/${nbName}?token=${token}&reset`);
     await page.waitForFunction('window.jupyterapp && document.querySelector(".jp-Notebook .jp-Cell")', undefined, { timeout: 120_000 });
     // Wait for the kernel, then run everything.
-    await page.waitForFunction(`(() => { const w = window.jupyterapp.shell.currentWidget; return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel && w.sessionContext.session.kernel.status === 'idle'; })()`, undefined, { timeout: 120_000 });
+    await page.waitForFunction(
+      `(() => { const w = window.jupyterapp.shell.currentWidget; return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel && w.sessionContext.session.kernel.status === 'idle'; })()`,
+      undefined,
+      { timeout: 120_000 },
+    );
     log('kernel idle; running all cells');
     await page.evaluate(`window.jupyterapp.commands.execute('notebook:run-all-cells')`);
     // Done when the last code cell has an output (it prints the files it wrote) and the kernel is idle again.
-    await page.waitForFunction(`(() => {
+    await page.waitForFunction(
+      `(() => {
       const w = window.jupyterapp.shell.currentWidget;
       const cells = w.content.widgets.filter((c) => c.model.type === 'code');
       const last = cells[cells.length - 1];
       const errored = cells.some((c) => c.model.outputs && [...Array(c.model.outputs.length).keys()].some((i) => c.model.outputs.get(i).type === 'error'));
       return errored || (last.model.outputs.length > 0 && w.sessionContext.session.kernel.status === 'idle');
-    })()`, undefined, { timeout: timeoutMs, polling: 1000 });
-    const stderrErrors = await page.evaluate(`(() => {
+    })()`,
+      undefined,
+      { timeout: timeoutMs, polling: 1000 },
+    );
+    const stderrErrors = (await page.evaluate(`(() => {
       const w = window.jupyterapp.shell.currentWidget;
       const out = [];
       for (const c of w.content.widgets) {
@@ -241,14 +289,20 @@ export async function browserCheck(opts: { outDir?: string; timeoutS?: number; l
         }
       }
       return out;
-    })()`) as string[];
+    })()`)) as string[];
     if (stderrErrors.length) throw new Error(`a cell failed in JupyterLab:\n${stderrErrors.join('\n')}`);
     // Let plotly finish drawing, then look.
-    await page.waitForFunction(`(() => { const c = ${COUNT_LAB_FIGURES}; return c.figures > 0 && c.figuresWithTraces === c.figures; })()`, undefined, { timeout: 60_000 }).catch(() => undefined);
+    await page
+      .waitForFunction(`(() => { const c = ${COUNT_LAB_FIGURES}; return c.figures > 0 && c.figuresWithTraces === c.figures; })()`, undefined, {
+        timeout: 60_000,
+      })
+      .catch(() => undefined);
     const labCounts = (await page.evaluate(COUNT_LAB_FIGURES)) as { figures: number; figuresWithTraces: number; traces: number };
     const tables = (await page.evaluate(`document.querySelectorAll('.jp-OutputArea-output table.cwb-table tbody tr').length`)) as number;
     const seconds = (Date.now() - t0) / 1000;
-    log(`JupyterLab: ${labCounts.figures} figures, ${labCounts.figuresWithTraces} drew data traces (${labCounts.traces} traces), ${tables} table rows, ${seconds.toFixed(0)} s`);
+    log(
+      `JupyterLab: ${labCounts.figures} figures, ${labCounts.figuresWithTraces} drew data traces (${labCounts.traces} traces), ${tables} table rows, ${seconds.toFixed(0)} s`,
+    );
     const shotTop = path.join(outDir, 'lab-quickstart-top.png');
     await page.screenshot({ path: shotTop });
     screenshots.push(shotTop);
@@ -261,10 +315,14 @@ export async function browserCheck(opts: { outDir?: string; timeoutS?: number; l
     }
     // Save the executed notebook (outputs made in this session are trusted) for the export.
     await page.evaluate(`window.jupyterapp.commands.execute('docmanager:save')`);
-    await waitFor('the notebook to be saved', async () => {
-      const nb = JSON.parse(fs.readFileSync(nbFile, 'utf8')) as { cells: { outputs?: unknown[] }[] };
-      return nb.cells.some((c) => (c.outputs ?? []).length > 0);
-    }, 60_000);
+    await waitFor(
+      'the notebook to be saved',
+      async () => {
+        const nb = JSON.parse(fs.readFileSync(nbFile, 'utf8')) as { cells: { outputs?: unknown[] }[] };
+        return nb.cells.some((c) => (c.outputs ?? []).length > 0);
+      },
+      60_000,
+    );
     await page.close();
     if (labCounts.figures === 0 || labCounts.figuresWithTraces !== labCounts.figures || tables === 0) {
       throw new Error(`JupyterLab: ${labCounts.figuresWithTraces} of ${labCounts.figures} figures drew traces, ${tables} table rows`);
@@ -272,7 +330,11 @@ export async function browserCheck(opts: { outDir?: string; timeoutS?: number; l
 
     // 2. The nbconvert HTML export, opened with the network off.
     const htmlFile = path.join(outDir, 'quickstart-export.html');
-    const conv = spawnSync(python, ['-m', 'jupyter', 'nbconvert', '--to', 'html', nbFile, '--output', 'quickstart-export', '--output-dir', outDir], { cwd: ROOT, env, encoding: 'utf8' });
+    const conv = spawnSync(python, ['-m', 'jupyter', 'nbconvert', '--to', 'html', nbFile, '--output', 'quickstart-export', '--output-dir', outDir], {
+      cwd: ROOT,
+      env,
+      encoding: 'utf8',
+    });
     if (conv.status !== 0) throw new Error(`nbconvert --to html failed:\n${conv.stderr}`);
     const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 }, offline: true });
     const blocked: string[] = [];
@@ -284,16 +346,22 @@ export async function browserCheck(opts: { outDir?: string; timeoutS?: number; l
     });
     const exported = await ctx.newPage();
     await exported.goto(`file://${htmlFile}`, { waitUntil: 'load' });
-    await exported.waitForFunction(`(() => { const c = ${COUNT_SVG_FIGURES}; return c.figures > 0; })()`, undefined, { timeout: 60_000 }).catch(() => undefined);
+    await exported
+      .waitForFunction(`(() => { const c = ${COUNT_SVG_FIGURES}; return c.figures > 0; })()`, undefined, { timeout: 60_000 })
+      .catch(() => undefined);
     const expCounts = (await exported.evaluate(COUNT_SVG_FIGURES)) as { figures: number; figuresWithTraces: number };
     const shotExport = path.join(outDir, 'export-quickstart-figure.png');
     const expPlot = exported.locator('.jp-RenderedSVG').first();
     if (await expPlot.count()) await expPlot.scrollIntoViewIfNeeded();
     await exported.screenshot({ path: shotExport });
     screenshots.push(shotExport);
-    log(`export (offline): ${expCounts.figuresWithTraces} of ${expCounts.figures} static figures drawn; blocked ${blocked.length} network request(s): ${[...new Set(blocked.map((u) => new URL(u).host))].join(', ')}`);
+    log(
+      `export (offline): ${expCounts.figuresWithTraces} of ${expCounts.figures} static figures drawn; blocked ${blocked.length} network request(s): ${[...new Set(blocked.map((u) => new URL(u).host))].join(', ')}`,
+    );
     if (expCounts.figures < labCounts.figures || expCounts.figuresWithTraces !== expCounts.figures) {
-      throw new Error(`exported page: ${expCounts.figuresWithTraces} of ${expCounts.figures} static figures drew, JupyterLab had ${labCounts.figures}`);
+      throw new Error(
+        `exported page: ${expCounts.figuresWithTraces} of ${expCounts.figures} static figures drew, JupyterLab had ${labCounts.figures}`,
+      );
     }
 
     // 3. The standalone page the quickstart wrote (plotly.js inlined) and the report of the same results, offline.
@@ -301,7 +369,11 @@ export async function browserCheck(opts: { outDir?: string; timeoutS?: number; l
     if (!fs.existsSync(pageFile)) throw new Error(`the quickstart did not write ${pageFile}`);
     const sa = await ctx.newPage();
     await sa.goto(`file://${pageFile}`, { waitUntil: 'load' });
-    await sa.waitForFunction(`(() => { const c = ${COUNT_FIGURES}; return c.figures > 0 && c.figuresWithTraces === c.figures; })()`, undefined, { timeout: 60_000 }).catch(() => undefined);
+    await sa
+      .waitForFunction(`(() => { const c = ${COUNT_FIGURES}; return c.figures > 0 && c.figuresWithTraces === c.figures; })()`, undefined, {
+        timeout: 60_000,
+      })
+      .catch(() => undefined);
     const saCounts = (await sa.evaluate(COUNT_FIGURES)) as { figures: number; figuresWithTraces: number };
     log(`standalone page (offline): ${saCounts.figuresWithTraces} of ${saCounts.figures} figures drew`);
     // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -309,7 +381,11 @@ export async function browserCheck(opts: { outDir?: string; timeoutS?: number; l
     const reportFile = writeReport(resultsDir).html;
     const rp = await ctx.newPage();
     await rp.goto(`file://${reportFile}`, { waitUntil: 'load' });
-    await rp.waitForFunction(`(() => { const c = ${COUNT_FIGURES}; return c.figures > 0 && c.figuresWithTraces === c.figures; })()`, undefined, { timeout: 60_000 }).catch(() => undefined);
+    await rp
+      .waitForFunction(`(() => { const c = ${COUNT_FIGURES}; return c.figures > 0 && c.figuresWithTraces === c.figures; })()`, undefined, {
+        timeout: 60_000,
+      })
+      .catch(() => undefined);
     const rpCounts = (await rp.evaluate(COUNT_FIGURES)) as { figures: number; figuresWithTraces: number };
     const scrollWidth = (await rp.evaluate('document.documentElement.scrollWidth')) as number;
     const shotReport = path.join(outDir, 'report-top.png');
@@ -317,8 +393,10 @@ export async function browserCheck(opts: { outDir?: string; timeoutS?: number; l
     screenshots.push(shotReport);
     log(`report.html (offline, 1400 px window): ${rpCounts.figuresWithTraces} of ${rpCounts.figures} figures drew, page width ${scrollWidth} px`);
     await ctx.close();
-    if (saCounts.figures === 0 || saCounts.figuresWithTraces !== saCounts.figures) throw new Error(`standalone page: ${saCounts.figuresWithTraces} of ${saCounts.figures} figures drew offline`);
-    if (rpCounts.figures === 0 || rpCounts.figuresWithTraces !== rpCounts.figures) throw new Error(`report.html: ${rpCounts.figuresWithTraces} of ${rpCounts.figures} figures drew offline`);
+    if (saCounts.figures === 0 || saCounts.figuresWithTraces !== saCounts.figures)
+      throw new Error(`standalone page: ${saCounts.figuresWithTraces} of ${saCounts.figures} figures drew offline`);
+    if (rpCounts.figures === 0 || rpCounts.figuresWithTraces !== rpCounts.figures)
+      throw new Error(`report.html: ${rpCounts.figuresWithTraces} of ${rpCounts.figures} figures drew offline`);
     if (scrollWidth > 1400) throw new Error(`report.html is ${scrollWidth} px wide in a 1400 px window`);
     return {
       committed,

@@ -11,9 +11,9 @@
  *   cwb reproduce --budget quick            the four ablations, then report
  *   cwb parity --method moco --seeds 3      the same run in the workbench and in PyTorch
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import { parseArgs, type ParseArgsConfig } from 'util';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readJson } from './util/fsx';
 import { didYouMean } from './util/suggest';
 import { ABLATIONS, BUDGETS } from './experiments/names';
@@ -232,12 +232,12 @@ function parseValue(s: string): unknown {
 async function cmdInfo(v: Values): Promise<void> {
   const report = await backend().initBackend(v.backend as string | undefined, { quiet: true });
   if (v.json) {
-    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return;
   }
   const lines = [`backend:   ${report.backend}`, `device:    ${report.device}`, `chosen by: ${report.chosenBy}`];
   for (const s of report.skipped) lines.push(`skipped:   ${s.backend}: ${s.reason}`);
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 /** Method names `cwb train --template` knows, with the ablation whose config it starts from. */
@@ -254,7 +254,8 @@ export function templateConfig(method: string, budget: string): RunConfig {
   const { ablation, applyOverrides, validateConfig } = lib();
   for (const name of ABLATIONS) {
     const ab = ablation(name, budget);
-    const point = ab.base.method.name === method ? undefined : ab.points.find((p) => (p.overrides.method as { name?: string } | undefined)?.name === method);
+    const point =
+      ab.base.method.name === method ? undefined : ab.points.find((p) => (p.overrides.method as { name?: string } | undefined)?.name === method);
     if (ab.base.method.name !== method && !point) continue;
     const { name: _n, ...overrides } = point?.overrides ?? {};
     return validateConfig({ ...applyOverrides(ab.base, overrides), experiment: `my-${method}`, name: `my-${method}`, params: {} });
@@ -264,7 +265,7 @@ export function templateConfig(method: string, budget: string): RunConfig {
 
 async function cmdTrain(v: Values): Promise<void> {
   if (v.template !== undefined) {
-    process.stdout.write(JSON.stringify(templateConfig(v.template as string, budgetOf(v)), null, 2) + '\n');
+    process.stdout.write(`${JSON.stringify(templateConfig(v.template as string, budgetOf(v)), null, 2)}\n`);
     return;
   }
   const file = v.config as string | undefined;
@@ -287,13 +288,24 @@ async function cmdTrain(v: Values): Promise<void> {
     throw new Error(`${file}: ${(e as Error).message}`);
   }
   if (v['print-config']) {
-    process.stdout.write(JSON.stringify(cfg, null, 2) + '\n');
+    process.stdout.write(`${JSON.stringify(cfg, null, 2)}\n`);
     return;
   }
   const c = common(v);
   const res = await run(cfg, { ...c, force: Boolean(v.force), maxEpochs: intOption(v['max-epochs'] as string | undefined, 'max-epochs') });
   process.stdout.write(
-    JSON.stringify({ runId: res.runId, dir: res.dir, complete: Boolean(res.summary), skipped: res.skipped, resumedFrom: res.resumedFrom, summary: res.summary ?? null }, null, 2) + '\n',
+    `${JSON.stringify(
+      {
+        runId: res.runId,
+        dir: res.dir,
+        complete: Boolean(res.summary),
+        skipped: res.skipped,
+        resumedFrom: res.resumedFrom,
+        summary: res.summary ?? null,
+      },
+      null,
+      2,
+    )}\n`,
   );
 }
 
@@ -302,7 +314,8 @@ export { slurmScript, k8sJob } from './experiments/jobs';
 async function cmdSweep(v: Values, positionals: string[]): Promise<void> {
   const name = positionals[0];
   if (!name) throw new UsageError(`sweep needs an ablation name: ${ABLATIONS.join(', ')}`);
-  if (!(ABLATIONS as readonly string[]).includes(name)) throw new UsageError(`unknown ablation '${name}'${didYouMean(name, ABLATIONS)}; choose one of ${ABLATIONS.join(', ')}`);
+  if (!(ABLATIONS as readonly string[]).includes(name))
+    throw new UsageError(`unknown ablation '${name}'${didYouMean(name, ABLATIONS)}; choose one of ${ABLATIONS.join(', ')}`);
   const ab = lib().ablation(name, budgetOf(v));
   const c = common(v);
   const launcher = v.launcher !== undefined ? (v.launcher as string).trim().split(/\s+/).filter(Boolean) : undefined;
@@ -310,7 +323,14 @@ async function cmdSweep(v: Values, positionals: string[]): Promise<void> {
   if (v.slurm) {
     try {
       process.stdout.write(
-        slurmScript(ab, { time: v['slurm-time'] as string | undefined, partition: v['slurm-partition'] as string | undefined, resultsDir: c.resultsDir, dataDir: c.dataDir, backend: c.backend, launcher }),
+        slurmScript(ab, {
+          time: v['slurm-time'] as string | undefined,
+          partition: v['slurm-partition'] as string | undefined,
+          resultsDir: c.resultsDir,
+          dataDir: c.dataDir,
+          backend: c.backend,
+          launcher,
+        }),
       );
     } catch (e) {
       throw new UsageError((e as Error).message);
@@ -330,7 +350,7 @@ async function cmdSweep(v: Values, positionals: string[]): Promise<void> {
       backend: c.backend,
       launcher,
     });
-    process.stdout.write(JSON.stringify(job, null, 2) + '\n');
+    process.stdout.write(`${JSON.stringify(job, null, 2)}\n`);
     return;
   }
   if (v.list) {
@@ -371,14 +391,15 @@ async function cmdEval(v: Values): Promise<void> {
   if (!dir) throw new UsageError('eval needs --run <run-dir>');
   const c = common(v);
   const linear = v.linear as string | undefined;
-  if (linear !== undefined && !['moco', 'supcon', 'fast'].includes(linear)) throw new UsageError(`--linear must be moco, supcon or fast, got '${linear}'`);
+  if (linear !== undefined && !['moco', 'supcon', 'fast'].includes(linear))
+    throw new UsageError(`--linear must be moco, supcon or fast, got '${linear}'`);
   const out = await lib().evaluateCheckpoint(path.resolve(dir), {
     dataDir: c.dataDir,
     backend: c.backend,
     linear: linear ? { protocol: linear as 'moco' | 'supcon' | 'fast' } : undefined,
     alignUniform: v['align-uniform'] ? true : undefined,
   });
-  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 }
 
 function cmdReport(v: Values): void {
@@ -405,9 +426,11 @@ async function cmdParity(v: Values): Promise<void> {
     throw new UsageError(`parity: --method must be one of ${P.PARITY_METHODS.join(', ')}, got ${method === undefined ? 'nothing' : `'${method}'`}`);
   }
   const budget = (v.budget as string | undefined) ?? 'parity';
-  if (!(P.PARITY_BUDGETS as readonly string[]).includes(budget)) throw new UsageError(`parity: --budget must be one of ${P.PARITY_BUDGETS.join(', ')}, got '${budget}'`);
+  if (!(P.PARITY_BUDGETS as readonly string[]).includes(budget))
+    throw new UsageError(`parity: --budget must be one of ${P.PARITY_BUDGETS.join(', ')}, got '${budget}'`);
   const side = v.side as string | undefined;
-  if (side !== undefined && side !== 'workbench' && side !== 'torch') throw new UsageError(`parity: --side must be workbench or torch, got '${side}'`);
+  if (side !== undefined && side !== 'workbench' && side !== 'torch')
+    throw new UsageError(`parity: --side must be workbench or torch, got '${side}'`);
   const overrides: Record<string, unknown> = {};
   for (const kv of (v.set as string[] | undefined) ?? []) {
     const i = kv.indexOf('=');
@@ -432,28 +455,34 @@ async function cmdParity(v: Values): Promise<void> {
     });
     const title = `Parity ${r.method}${r.K ? ` K=${r.K}` : ''} (${r.budget}, seeds ${r.seeds.join(',')})`;
     const figs = (['loss', 'knnAcc'] as const).map((m) =>
-      plots.lineFigure(P.parityCurves(r, m), { title: `${title}: ${m === 'loss' ? 'training loss' : 'kNN accuracy'}`, x: { title: 'epoch' }, y: { title: m } }),
+      plots.lineFigure(P.parityCurves(r, m), {
+        title: `${title}: ${m === 'loss' ? 'training loss' : 'kNN accuracy'}`,
+        x: { title: 'epoch' },
+        y: { title: m },
+      }),
     );
     plots.writeFigureHtml(path.join(r.dir, 'parity.html'), title, figs);
     if (!v.json) process.stdout.write(`${P.parityTable(r)}\n${path.join(r.dir, 'parity.json')}\n\n`);
     results.push(r);
   }
-  if (v.json) process.stdout.write(JSON.stringify(results.length === 1 ? results[0] : results, null, 1) + '\n');
+  if (v.json) process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 1)}\n`);
 }
 
 export async function main(argv: string[]): Promise<number> {
   const command = argv[0] && !argv[0].startsWith('-') ? argv[0] : undefined;
   if (!command) {
     if (argv.includes('--help') || argv.includes('-h') || argv.length === 0) {
-      process.stdout.write(HELP.main + '\n');
+      process.stdout.write(`${HELP.main}\n`);
       return argv.length === 0 ? 2 : 0;
     }
     throw new UsageError(`expected a command first (${Object.keys(COMMAND_OPTIONS).join(', ')}), got '${argv[0]}'`);
   }
   if (!(command in COMMAND_OPTIONS)) {
-    throw new UsageError(`unknown command '${command}'${didYouMean(command, Object.keys(COMMAND_OPTIONS))}; commands: ${Object.keys(COMMAND_OPTIONS).join(', ')}`);
+    throw new UsageError(
+      `unknown command '${command}'${didYouMean(command, Object.keys(COMMAND_OPTIONS))}; commands: ${Object.keys(COMMAND_OPTIONS).join(', ')}`,
+    );
   }
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   const options = { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[command] };
   try {
     parsed = parseArgs({ args: argv.slice(1), options, allowPositionals: true, strict: true });
@@ -465,7 +494,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const v = parsed.values as Values;
   if (v.help) {
-    process.stdout.write(HELP[command] + '\n');
+    process.stdout.write(`${HELP[command]}\n`);
     return 0;
   }
   if (command !== 'sweep' && parsed.positionals.length) throw new UsageError(`${command}: unexpected argument '${parsed.positionals[0]}'`);
@@ -498,15 +527,16 @@ export async function main(argv: string[]): Promise<number> {
 if (require.main === module) {
   const { relaunchWithFilteredStderr, shouldFilterNativeStderr } = require('./backend/native-stderr') as typeof import('./backend/native-stderr');
   if (shouldFilterNativeStderr(process.argv.slice(2), process.env)) relaunchWithFilteredStderr().then((code) => process.exit(code));
-  else main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      // An interrupted run has said where it resumes; exit as the signal would.
-      if (e instanceof Error && e.name === 'RunInterrupted') process.exit((e as Error & { signal?: string }).signal === 'SIGTERM' ? 143 : 130);
-      const msg = e instanceof Error ? e.message : String(e);
-      process.stderr.write(`cwb: ${msg}\n`);
-      if (e instanceof UsageError) process.stderr.write(`Run 'cwb --help' for usage.\n`);
-      process.exit(e instanceof UsageError ? 2 : 1);
-    },
-  );
+  else
+    main(process.argv.slice(2)).then(
+      (code) => process.exit(code),
+      (e: unknown) => {
+        // An interrupted run has said where it resumes; exit as the signal would.
+        if (e instanceof Error && e.name === 'RunInterrupted') process.exit((e as Error & { signal?: string }).signal === 'SIGTERM' ? 143 : 130);
+        const msg = e instanceof Error ? e.message : String(e);
+        process.stderr.write(`cwb: ${msg}\n`);
+        if (e instanceof UsageError) process.stderr.write(`Run 'cwb --help' for usage.\n`);
+        process.exit(e instanceof UsageError ? 2 : 1);
+      },
+    );
 }

@@ -42,7 +42,10 @@ describe('batchNormTrain (fused BN + ReLU with a hand-written gradient)', functi
             out.variance.dispose();
             return out.y.mul(r).sum();
           };
-          const ref = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => reference(xx as tf.Tensor4D, gg as tf.Tensor1D, bb as tf.Tensor1D, S, relu).mul(r).sum();
+          const ref = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) =>
+            reference(xx as tf.Tensor4D, gg as tf.Tensor1D, bb as tf.Tensor1D, S, relu)
+              .mul(r)
+              .sum();
           const out = batchNormTrain(x, g, b, { splits: S, relu });
           assert.ok(maxRel(out.y, reference(x, g, b, S, relu)) < 1e-5, 'forward');
           const xs = x.reshape([8 / S, S, 15, 6]);
@@ -81,12 +84,13 @@ describe('batchNormTrain (fused BN + ReLU with a hand-written gradient)', functi
       return bytes;
     };
     const base = tf.memory().numBytes;
-    const fused = peak((xx) => {
-      const o = batchNormTrain(xx as tf.Tensor4D, g, b, { relu: true });
-      o.mean.dispose();
-      o.variance.dispose();
-      return o.y.sum();
-    }) - base;
+    const fused =
+      peak((xx) => {
+        const o = batchNormTrain(xx as tf.Tensor4D, g, b, { relu: true });
+        o.mean.dispose();
+        o.variance.dispose();
+        return o.y.sum();
+      }) - base;
     const plain = peak((xx) => reference(xx as tf.Tensor4D, g, b, 1, true).sum()) - base;
     tf.dispose([x, g, b]);
     const full = 16 * 8 * 8 * 32 * 4;

@@ -29,7 +29,10 @@ describe('GPU bench helpers (bench/gpu_table.py, bench/torch/bench_torch.py)', f
     { arch: 'convnet', method: 'supcon', batch: 256, config: {} },
   ];
   const tfRow = (arch: string, method: string, ips: number) => ({
-    arch, method, batch: 256, tfjs: { imagesPerSec: ips, stepMs: [256000 / ips, 256000 / ips, 256000 / ips] },
+    arch,
+    method,
+    batch: 256,
+    tfjs: { imagesPerSec: ips, stepMs: [256000 / ips, 256000 / ips, 256000 / ips] },
   });
 
   before(function () {
@@ -37,15 +40,25 @@ describe('GPU bench helpers (bench/gpu_table.py, bench/torch/bench_torch.py)', f
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cwb-gpu-'));
     fs.writeFileSync(path.join(dir, 'plan.json'), JSON.stringify(plan));
     // Attempt 1 finished resnet18 moco, then died inside resnet18 encoder.
-    fs.writeFileSync(path.join(dir, 'tfjs-1.json'), JSON.stringify({
-      backend: { backend: 'webgpu', device: 'nvidia hopper' }, complete: false,
-      inProgress: { arch: 'resnet18', method: 'encoder', batch: 256 }, rows: [tfRow('resnet18', 'moco', 600)],
-    }));
-    fs.writeFileSync(path.join(dir, 'torch.jsonl'), `${[
-      { arch: 'resnet18', method: 'moco', batch: 256, imagesPerSec: 1000, stepMs: [256], device: 'cuda', tf32Conv: true },
-      { arch: 'resnet18', method: 'moco', batch: 256, imagesPerSec: 800, stepMs: [320], device: 'cuda', tf32Conv: false },
-      { arch: 'convnet', method: 'moco', batch: 256, error: 'OutOfMemoryError: CUDA out of memory' },
-    ].map((r) => JSON.stringify(r)).join('\n')}\n`);
+    fs.writeFileSync(
+      path.join(dir, 'tfjs-1.json'),
+      JSON.stringify({
+        backend: { backend: 'webgpu', device: 'nvidia hopper' },
+        complete: false,
+        inProgress: { arch: 'resnet18', method: 'encoder', batch: 256 },
+        rows: [tfRow('resnet18', 'moco', 600)],
+      }),
+    );
+    fs.writeFileSync(
+      path.join(dir, 'torch.jsonl'),
+      `${[
+        { arch: 'resnet18', method: 'moco', batch: 256, imagesPerSec: 1000, stepMs: [256], device: 'cuda', tf32Conv: true },
+        { arch: 'resnet18', method: 'moco', batch: 256, imagesPerSec: 800, stepMs: [320], device: 'cuda', tf32Conv: false },
+        { arch: 'convnet', method: 'moco', batch: 256, error: 'OutOfMemoryError: CUDA out of memory' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n')}\n`,
+    );
   });
 
   after(() => {
@@ -55,16 +68,36 @@ describe('GPU bench helpers (bench/gpu_table.py, bench/torch/bench_torch.py)', f
   it('after a crash, reruns neither the finished rows nor the row the process died in', () => {
     const rows = py(['bench/gpu_table.py', 'rows', path.join(dir, 'plan.json'), path.join(dir, 'tfjs-1.json')]).trim();
     assert.strictEqual(rows, 'convnet:moco:256,convnet:supcon:256');
-    assert.strictEqual(py(['bench/gpu_table.py', 'rows', path.join(dir, 'plan.json')]).trim().split(',').length, 4);
+    assert.strictEqual(
+      py(['bench/gpu_table.py', 'rows', path.join(dir, 'plan.json')])
+        .trim()
+        .split(',').length,
+      4,
+    );
   });
 
   it('joins TF.js and PyTorch rows: ratio against TF32 and fp32 PyTorch, errors as notes', () => {
-    fs.writeFileSync(path.join(dir, 'tfjs-2.json'), JSON.stringify({
-      backend: { backend: 'webgpu', device: 'nvidia hopper' }, complete: true, inProgress: null, rows: [tfRow('convnet', 'moco', 2000)],
-    }));
+    fs.writeFileSync(
+      path.join(dir, 'tfjs-2.json'),
+      JSON.stringify({
+        backend: { backend: 'webgpu', device: 'nvidia hopper' },
+        complete: true,
+        inProgress: null,
+        rows: [tfRow('convnet', 'moco', 2000)],
+      }),
+    );
     const md = py([
-      'bench/gpu_table.py', 'table', '--plan', path.join(dir, 'plan.json'), '--tfjs', path.join(dir, 'tfjs-1.json'), path.join(dir, 'tfjs-2.json'),
-      '--torch', path.join(dir, 'torch.jsonl'), '--json', path.join(dir, 'all.json'),
+      'bench/gpu_table.py',
+      'table',
+      '--plan',
+      path.join(dir, 'plan.json'),
+      '--tfjs',
+      path.join(dir, 'tfjs-1.json'),
+      path.join(dir, 'tfjs-2.json'),
+      '--torch',
+      path.join(dir, 'torch.jsonl'),
+      '--json',
+      path.join(dir, 'all.json'),
     ]);
     const line = (prefix: string) => md.split('\n').find((l) => l.startsWith(prefix)) ?? '';
     assert.match(line('| resnet18 | moco | 256 |'), /\| 600\.0 \| .* \| 1000\.0 \| .* \| 0\.60 \| yes \| 800\.0 \| 0\.75 \|/);
@@ -77,13 +110,19 @@ describe('GPU bench helpers (bench/gpu_table.py, bench/torch/bench_torch.py)', f
   });
 
   it('bench_torch.py takes --device, --plan and --no-tf32 without importing torch to parse them', () => {
-    const out = py(['-c', [
-      'import sys; sys.path.insert(0, "bench/torch"); import bench_torch as b',
-      'a = b.parse_args(["--plan", "p.json", "--device", "cuda", "--no-tf32", "--deadline-s", "100"])',
-      'print(a.device, a.tf32, a.plan, a.deadline_s, "torch" in sys.modules)',
-    ].join('\n')]);
+    const out = py([
+      '-c',
+      [
+        'import sys; sys.path.insert(0, "bench/torch"); import bench_torch as b',
+        'a = b.parse_args(["--plan", "p.json", "--device", "cuda", "--no-tf32", "--deadline-s", "100"])',
+        'print(a.device, a.tf32, a.plan, a.deadline_s, "torch" in sys.modules)',
+      ].join('\n'),
+    ]);
     assert.strictEqual(out.trim(), 'cuda False p.json 100.0 False');
-    const bad = spawnSync('python3', ['bench/torch/bench_torch.py', '--arch', 'convnet', '--method', 'moco', '--device', 'tpu'], { cwd: root, encoding: 'utf8' });
+    const bad = spawnSync('python3', ['bench/torch/bench_torch.py', '--arch', 'convnet', '--method', 'moco', '--device', 'tpu'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     assert.strictEqual(bad.status, 2);
     assert.match(bad.stderr, /--device must be cpu, cuda or cuda:N/);
   });

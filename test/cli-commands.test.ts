@@ -110,7 +110,10 @@ Module._resolveFilename = function (request, ...rest) {
     assert.match(slurm.stdout, /^#!\/bin\/bash\n/);
     assert.ok(slurm.stdout.includes(`#SBATCH --array=0-${n - 1}\n`));
     assert.ok(slurm.stdout.includes('#SBATCH --gres=gpu:1'));
-    assert.ok(slurm.stdout.includes('exec npx cwb sweep mochi --budget paper --results-dir /scratch/res --index "$SLURM_ARRAY_TASK_ID"'), slurm.stdout);
+    assert.ok(
+      slurm.stdout.includes('exec npx cwb sweep mochi --budget paper --results-dir /scratch/res --index "$SLURM_ARRAY_TASK_ID"'),
+      slurm.stdout,
+    );
   });
 
   it('cwb train runs a config and cwb eval re-evaluates its checkpoint to the same kNN accuracy', () => {

@@ -45,11 +45,7 @@ function refHue([r, g, b]: number[], shift: number): number[] {
   const p = v * (1 - s);
   const q = v * (1 - s * f);
   const t = v * (1 - s * (1 - f));
-  return [
-    [v, q, p, p, t, v][i],
-    [t, v, v, q, p, p][i],
-    [p, p, t, v, v, q][i],
-  ];
+  return [[v, q, p, p, t, v][i], [t, v, v, q, p, p][i], [p, p, t, v, v, q][i]];
 }
 
 describe('data augmentations', () => {
@@ -76,7 +72,10 @@ describe('data augmentations', () => {
       const H = 8 + rng.int(40);
       const W = 8 + rng.int(40);
       const c = sampleCropParams(H, W, [0.08, 1], [3 / 4, 4 / 3], rng);
-      assert.ok(c.top >= 0 && c.left >= 0 && c.top + c.height <= H && c.left + c.width <= W && c.height > 0 && c.width > 0, JSON.stringify({ H, W, c }));
+      assert.ok(
+        c.top >= 0 && c.left >= 0 && c.top + c.height <= H && c.left + c.width <= W && c.height > 0 && c.width > 0,
+        JSON.stringify({ H, W, c }),
+      );
     }
     // An impossible scale range forces the centre-crop fallback: the whole image for ratio 1.
     assert.deepStrictEqual(sampleCropParams(10, 10, [2, 3], [3 / 4, 4 / 3], rng), { top: 0, left: 0, height: 10, width: 10 });
@@ -130,13 +129,22 @@ describe('data augmentations', () => {
 
   it('brightness / contrast / saturation / hue match torchvision formulas', () => {
     const img = tf.tensor4d([0.2, 0.5, 0.9, 0.7, 0.1, 0.3, 0.4, 0.4, 0.4, 1, 0, 0.5], [1, 2, 2, 3]);
-    const px = [[0.2, 0.5, 0.9], [0.7, 0.1, 0.3], [0.4, 0.4, 0.4], [1, 0, 0.5]];
+    const px = [
+      [0.2, 0.5, 0.9],
+      [0.7, 0.1, 0.3],
+      [0.4, 0.4, 0.4],
+      [1, 0, 0.5],
+    ];
     const luma = (p: number[]) => 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
     const clip = (v: number) => Math.min(1, Math.max(0, v));
     const mean = px.reduce((a, p) => a + luma(p), 0) / 4;
     const check = (t: tf.Tensor, f: (p: number[], c: number) => number) => {
       const v = t.dataSync();
-      px.forEach((p, i) => { p.forEach((_, c) => { assert.ok(Math.abs(v[i * 3 + c] - f(p, c)) < 1e-5, `${i},${c}: ${v[i * 3 + c]} vs ${f(p, c)}`); }); });
+      px.forEach((p, i) => {
+        p.forEach((_, c) => {
+          assert.ok(Math.abs(v[i * 3 + c] - f(p, c)) < 1e-5, `${i},${c}: ${v[i * 3 + c]} vs ${f(p, c)}`);
+        });
+      });
       t.dispose();
     };
     check(adjustBrightness(img, [1.3]), (p, c) => clip(1.3 * p[c]));

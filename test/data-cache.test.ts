@@ -11,12 +11,17 @@ import { tempDir } from './data-fixtures';
 
 async function png(file: string, value: number, size = 8): Promise<void> {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  await sharp(Buffer.alloc(size * size * 3, value), { raw: { width: size, height: size, channels: 3 } }).png().toFile(file);
+  await sharp(Buffer.alloc(size * size * 3, value), { raw: { width: size, height: size, channels: 3 } })
+    .png()
+    .toFile(file);
 }
 
 async function makeFolder(root: string): Promise<string> {
   const ds = path.join(root, 'ds');
-  for (const [cls, v] of [['a', 10], ['b', 20]] as const) {
+  for (const [cls, v] of [
+    ['a', 10],
+    ['b', 20],
+  ] as const) {
     for (let i = 0; i < 3; i++) await png(path.join(ds, 'train', cls, `${i}.png`), v + i);
     await png(path.join(ds, 'test', cls, '0.png'), v + 100);
   }

@@ -56,7 +56,10 @@ describe('data: channels are decided per dataset, not from the first image', () 
     assert.deepEqual(Array.from(train.images.subarray(2 * 192, 2 * 192 + 3)), [200, 100, 50], 'RGBA: alpha dropped, colour kept');
     const notes = (text + text2).split('\n').filter((l) => l.includes('images are loaded with'));
     assert.equal(notes.length, 1, `said once: ${text + text2}`);
-    assert.match(notes[0], /images are loaded with 3 channels \(the majority of 6: 5 colour, 1 grey, 1 with alpha\); 2 converted \(grey to RGB, alpha dropped\)/);
+    assert.match(
+      notes[0],
+      /images are loaded with 3 channels \(the majority of 6: 5 colour, 1 grey, 1 with alpha\); 2 converted \(grey to RGB, alpha dropped\)/,
+    );
   });
 
   it('a mostly grey dataset loads 1-channel in both splits; dataset.channels overrides the majority', async () => {

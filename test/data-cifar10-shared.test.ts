@@ -10,10 +10,11 @@ import { initBackend } from '../src/backend/init';
 import { CIFAR10_CLASSES, datasetInfo, loadDataset } from '../src/data';
 
 /** $DATA_DIR when it holds the class-folder copy (CI sets it to ../shared/datasets), else ../shared/datasets. */
-const SHARED = [process.env.DATA_DIR, path.resolve(__dirname, '..', '..', 'shared', 'datasets')]
-  .filter((d): d is string => !!d)
-  .map((d) => path.resolve(d))
-  .find((d) => fs.existsSync(path.join(d, 'cifar10', 'train'))) ?? path.resolve(__dirname, '..', '..', 'shared', 'datasets');
+const SHARED =
+  [process.env.DATA_DIR, path.resolve(__dirname, '..', '..', 'shared', 'datasets')]
+    .filter((d): d is string => !!d)
+    .map((d) => path.resolve(d))
+    .find((d) => fs.existsSync(path.join(d, 'cifar10', 'train'))) ?? path.resolve(__dirname, '..', '..', 'shared', 'datasets');
 
 describe('data: shared CIFAR-10 class folders', function () {
   this.timeout(900_000);

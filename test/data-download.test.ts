@@ -126,7 +126,10 @@ describe('data download', () => {
   it('a checksum mismatch deletes the partial file and names the URL', async () => {
     const dir = tempDir('dl-md5');
     const dest = path.join(dir, 'f.bin');
-    await assert.rejects(downloadFile(`${srv.url}/f.bin`, dest, { md5: '0'.repeat(32), quiet: true }), /checksum mismatch for http:.*f\.bin: md5 [0-9a-f]{32}, expected 0{32}/);
+    await assert.rejects(
+      downloadFile(`${srv.url}/f.bin`, dest, { md5: '0'.repeat(32), quiet: true }),
+      /checksum mismatch for http:.*f\.bin: md5 [0-9a-f]{32}, expected 0{32}/,
+    );
     assert.deepStrictEqual(fs.readdirSync(dir), []);
     await assert.rejects(downloadFile(`${srv.url}/missing`, dest, { quiet: true }), /answered HTTP 404/);
   });

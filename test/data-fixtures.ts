@@ -18,7 +18,9 @@ export function cifarRecords(labels: number[][], start = 0): Buffer {
   const recs = labels.map((lab, k) => {
     const i = start + k;
     const b = Buffer.alloc(lab.length + 3072);
-    lab.forEach((v, j) => { b[j] = v; });
+    lab.forEach((v, j) => {
+      b[j] = v;
+    });
     for (let c = 0; c < 3; c++) for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) b[lab.length + c * 1024 + y * 32 + x] = pixel(i, y, x, c);
     return b;
   });
@@ -30,7 +32,9 @@ export function idx(dims: number[], data: Uint8Array, gzip: boolean): Buffer {
   const head = Buffer.alloc(4 + 4 * dims.length);
   head[2] = 0x08;
   head[3] = dims.length;
-  dims.forEach((d, i) => { head.writeUInt32BE(d, 4 + 4 * i); });
+  dims.forEach((d, i) => {
+    head.writeUInt32BE(d, 4 + 4 * i);
+  });
   const raw = Buffer.concat([head, Buffer.from(data)]);
   return gzip ? zlib.gzipSync(raw) : raw;
 }

@@ -30,7 +30,13 @@ describe('data formats', () => {
       fs.writeFileSync(path.join(dir, 'test_batch.bin'), cifarRecords([[9], [0], [4]], 100));
       const d100 = path.join(root, 'cifar-100-binary');
       fs.mkdirSync(d100);
-      fs.writeFileSync(path.join(d100, 'train.bin'), cifarRecords([[3, 99], [19, 0]]));
+      fs.writeFileSync(
+        path.join(d100, 'train.bin'),
+        cifarRecords([
+          [3, 99],
+          [19, 0],
+        ]),
+      );
       fs.writeFileSync(path.join(d100, 'test.bin'), cifarRecords([[0, 42]]));
     });
 
@@ -41,7 +47,11 @@ describe('data formats', () => {
       assert.strictEqual(train.info.channels, 3);
       assert.strictEqual(train.info.numClasses, 10);
       assert.deepStrictEqual(Array.from(train.labels), [1, 4, 2, 5, 3, 6, 4, 7, 5, 8]);
-      for (const [i, y, x, c] of [[0, 0, 0, 0], [3, 5, 17, 2], [9, 31, 31, 1]]) {
+      for (const [i, y, x, c] of [
+        [0, 0, 0, 0],
+        [3, 5, 17, 2],
+        [9, 31, 31, 1],
+      ]) {
         assert.strictEqual(train.images[((i * 32 + y) * 32 + x) * 3 + c], pixel(i, y, x, c));
       }
       const test = await loadDataset({ name: 'cifar10', dataRoot: root }, 'test');
@@ -70,7 +80,10 @@ describe('data formats', () => {
       for (let b = 1; b <= 5; b++) fs.writeFileSync(path.join(dir, `data_batch_${b}.bin`), cifarRecords([[1]]));
       fs.writeFileSync(path.join(dir, 'data_batch_3.bin'), cifarRecords([[1], [2]]).subarray(0, 5000));
       fs.writeFileSync(path.join(dir, 'test_batch.bin'), cifarRecords([[12]]));
-      await rejects(loadDataset({ name: 'cifar10', dataRoot: bad }, 'train'), /data_batch_3\.bin: 5000 bytes is not a whole number of 3073-byte records/);
+      await rejects(
+        loadDataset({ name: 'cifar10', dataRoot: bad }, 'train'),
+        /data_batch_3\.bin: 5000 bytes is not a whole number of 3073-byte records/,
+      );
       await rejects(loadDataset({ name: 'cifar10', dataRoot: bad }, 'test'), /test_batch\.bin: record 0 has label 12, outside 0\.\.9/);
     });
 
@@ -111,7 +124,10 @@ describe('data formats', () => {
       w('train-labels-idx1-ubyte', idx([2], Uint8Array.from([1, 2]), false));
       w('t10k-images-idx3-ubyte', idx([1, 28, 28], greyPixels(1, 28, 28), false).subarray(0, 500));
       w('t10k-labels-idx1-ubyte', idx([1], Uint8Array.from([1]), false));
-      await rejects(loadDataset({ name: 'mnist', dataRoot: root }, 'train'), /train-images-idx3-ubyte holds 3 images but .*train-labels-idx1-ubyte holds 2 labels/);
+      await rejects(
+        loadDataset({ name: 'mnist', dataRoot: root }, 'train'),
+        /train-images-idx3-ubyte holds 3 images but .*train-labels-idx1-ubyte holds 2 labels/,
+      );
       await rejects(loadDataset({ name: 'mnist', dataRoot: root }, 'test'), /t10k-images-idx3-ubyte: IDX header says \[1, 28, 28\].*truncated/);
       w('t10k-images-idx3-ubyte', Buffer.from('not an idx file at all'));
       await rejects(loadDataset({ name: 'mnist', dataRoot: root }, 'test'), /t10k-images-idx3-ubyte: not an IDX file/);
@@ -133,7 +149,8 @@ describe('data formats', () => {
   describe('class folders', () => {
     async function writeImage(file: string, i: number, size: number, format: 'png' | 'jpeg', channels = 3): Promise<void> {
       const raw = Buffer.alloc(size * size * channels);
-      for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) for (let c = 0; c < channels; c++) raw[(y * size + x) * channels + c] = pixel(i, y, x, c);
+      for (let y = 0; y < size; y++)
+        for (let x = 0; x < size; x++) for (let c = 0; c < channels; c++) raw[(y * size + x) * channels + c] = pixel(i, y, x, c);
       let img = sharp(raw, { raw: { width: size, height: size, channels: channels as 1 | 3 } });
       if (channels === 1) img = img.toColourspace('b-w');
       fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -155,8 +172,16 @@ describe('data formats', () => {
       const train = await loadDataset(cfg, 'train', { quiet: true });
       assert.deepStrictEqual(Array.from(train.labels), [0, 0, 1]); // ant/a, ant/b, zebra/a
       const px = 8 * 8 * 3;
-      for (const [k, i] of [[0, 2], [1, 1], [2, 0]]) {
-        for (const [y, x, c] of [[0, 0, 0], [7, 3, 2]]) assert.strictEqual(train.images[k * px + (y * 8 + x) * 3 + c], pixel(i, y, x, c));
+      for (const [k, i] of [
+        [0, 2],
+        [1, 1],
+        [2, 0],
+      ]) {
+        for (const [y, x, c] of [
+          [0, 0, 0],
+          [7, 3, 2],
+        ])
+          assert.strictEqual(train.images[k * px + (y * 8 + x) * 3 + c], pixel(i, y, x, c));
       }
       const test = await loadDataset(cfg, 'test', { quiet: true });
       assert.deepStrictEqual(Array.from(test.labels), [1]);
@@ -168,7 +193,9 @@ describe('data formats', () => {
       await writeImage(path.join(root, 'j', 'test', 'a', '0.jpg'), 5, 16, 'jpeg');
       const s = await loadDataset({ name: 'folder', dataRoot: root, path: 'j' }, 'train', { quiet: true });
       let maxErr = 0;
-      for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) for (let c = 0; c < 3; c++) maxErr = Math.max(maxErr, Math.abs(s.images[(y * 16 + x) * 3 + c] - pixel(5, y, x, c)));
+      for (let y = 0; y < 16; y++)
+        for (let x = 0; x < 16; x++)
+          for (let c = 0; c < 3; c++) maxErr = Math.max(maxErr, Math.abs(s.images[(y * 16 + x) * 3 + c] - pixel(5, y, x, c)));
       assert.ok(maxErr <= 8, `max JPEG error ${maxErr}`);
       await writeImage(path.join(root, 'g', 'train', 'a', '0.png'), 1, 8, 'png', 1);
       await writeImage(path.join(root, 'g', 'test', 'a', '0.png'), 1, 8, 'png', 1);
@@ -186,11 +213,17 @@ describe('data formats', () => {
       await writeImage(path.join(root, 'a', 'test', 'x', '0.png'), 0, 8, 'png');
       await rejects(loadDataset({ name: 'folder', dataRoot: root, path: 'a' }, 'train', { quiet: true }), /x\/1\.png: cannot decode image/);
       await writeImage(path.join(root, 'a', 'train', 'x', '1.png'), 1, 12, 'png');
-      await rejects(loadDataset({ name: 'folder', dataRoot: root, path: 'a' }, 'train', { quiet: true }), /x\/1\.png: image is 12x12x3, expected 8x8x3.*resize/);
+      await rejects(
+        loadDataset({ name: 'folder', dataRoot: root, path: 'a' }, 'train', { quiet: true }),
+        /x\/1\.png: image is 12x12x3, expected 8x8x3.*resize/,
+      );
       const ok = await loadDataset({ name: 'folder', dataRoot: root, path: 'a', resize: 8 }, 'train', { quiet: true });
       assert.strictEqual(ok.n, 2);
       await writeImage(path.join(root, 'a', 'test', 'y', '0.png'), 0, 8, 'png');
-      await rejects(loadDataset({ name: 'folder', dataRoot: root, path: 'a' }, 'test', { quiet: true }), /class folder\(s\) y that are not in the train split/);
+      await rejects(
+        loadDataset({ name: 'folder', dataRoot: root, path: 'a' }, 'test', { quiet: true }),
+        /class folder\(s\) y that are not in the train split/,
+      );
       await rejects(loadDataset({ name: 'folder', dataRoot: root, path: 'nope' }, 'train'), /dataset 'folder' not found; searched .*nope/);
     });
   });
@@ -201,7 +234,10 @@ describe('data formats', () => {
       const a = await loadDataset(cfg, 'train');
       assert.strictEqual(a.n, 20);
       assert.strictEqual(a.images.length, 20 * 12 * 12 * 3);
-      assert.deepStrictEqual([0, 1, 2, 3].map((c) => a.labels.filter((l) => l === c).length), [5, 5, 5, 5]);
+      assert.deepStrictEqual(
+        [0, 1, 2, 3].map((c) => a.labels.filter((l) => l === c).length),
+        [5, 5, 5, 5],
+      );
       const b = await loadDataset(cfg, 'train');
       assert.deepStrictEqual(b.images, a.images);
       const c = await loadDataset({ ...cfg, seed: 4 }, 'train');
@@ -224,13 +260,19 @@ describe('data formats', () => {
           const m = [0, 0, 0];
           for (let p = i * 256 * 3; p < (i + 1) * 256 * 3; p += 3) {
             const px = [set.images[p], set.images[p + 1], set.images[p + 2]];
-            if (Math.max(...px) > 115) px.forEach((v, ch) => { m[ch] += v; });
+            if (Math.max(...px) > 115)
+              px.forEach((v, ch) => {
+                m[ch] += v;
+              });
           }
           const sum = m[0] + m[1] + m[2] || 1;
           return m.map((v) => v / sum);
         };
         const centroids = Array.from({ length: 8 }, () => [0, 0, 0]);
-        for (let i = 0; i < tr.n; i++) meanRgb(tr, i).forEach((v, ch) => { centroids[tr.labels[i]][ch] += v / 40; });
+        for (let i = 0; i < tr.n; i++)
+          meanRgb(tr, i).forEach((v, ch) => {
+            centroids[tr.labels[i]][ch] += v / 40;
+          });
         let right = 0;
         for (let i = 0; i < te.n; i++) {
           const m = meanRgb(te, i);
@@ -245,17 +287,35 @@ describe('data formats', () => {
       assert.ok(byClass.accuracy > 0.9, `'class' mode: mean colour should give the class away, got ${byClass.accuracy}`);
       assert.ok(byShape.accuracy < 0.25, `'random' mode: mean colour should be near chance (0.125), got ${byShape.accuracy}`);
       assert.deepStrictEqual(byShape.names, ['disk', 'square', 'triangle', 'ring', 'cross', 'stripes', 'diamond', 'checker']);
-      const hollow = await loadDataset({ name: 'synthetic', synthetic: { perClass: 1, testPerClass: 1, size: 16, classes: 16, colour: 'random' } }, 'train');
+      const hollow = await loadDataset(
+        { name: 'synthetic', synthetic: { perClass: 1, testPerClass: 1, size: 16, classes: 16, colour: 'random' } },
+        'train',
+      );
       assert.strictEqual(hollow.info.classNames[9], 'square-hollow');
-      await assert.rejects(loadDataset({ name: 'synthetic', synthetic: { classes: 17, colour: 'random' } }, 'train'), /synthetic.classes must be 2..16 with colour 'random', got 17/);
-      await assert.rejects(loadDataset({ name: 'synthetic', synthetic: { colour: 'hue' as never } }, 'train'), /synthetic.colour must be 'class' or 'random', got "hue"/);
+      await assert.rejects(
+        loadDataset({ name: 'synthetic', synthetic: { classes: 17, colour: 'random' } }, 'train'),
+        /synthetic.classes must be 2..16 with colour 'random', got 17/,
+      );
+      await assert.rejects(
+        loadDataset({ name: 'synthetic', synthetic: { colour: 'hue' as never } }, 'train'),
+        /synthetic.colour must be 'class' or 'random', got "hue"/,
+      );
     });
 
     it('trainSubset / testSubset are seeded and class-balanced', async () => {
-      const cfg = { name: 'synthetic' as const, synthetic: { perClass: 10, testPerClass: 10, size: 8, classes: 4 }, trainSubset: 12, testSubset: 6, seed: 1 };
+      const cfg = {
+        name: 'synthetic' as const,
+        synthetic: { perClass: 10, testPerClass: 10, size: 8, classes: 4 },
+        trainSubset: 12,
+        testSubset: 6,
+        seed: 1,
+      };
       const s = await loadDataset(cfg, 'train');
       assert.strictEqual(s.n, 12);
-      assert.deepStrictEqual([0, 1, 2, 3].map((c) => s.labels.filter((l) => l === c).length), [3, 3, 3, 3]);
+      assert.deepStrictEqual(
+        [0, 1, 2, 3].map((c) => s.labels.filter((l) => l === c).length),
+        [3, 3, 3, 3],
+      );
       const t = await loadDataset(cfg, 'test');
       assert.strictEqual(t.n, 6);
       const labels = Int32Array.from({ length: 40 }, (_, i) => i % 4);
@@ -266,7 +326,11 @@ describe('data formats', () => {
       const sub = classBalancedSubset(byClass, 4, 40, 0);
       assert.equal(new Set(sub).size, 40);
       assert.equal(new Set(Array.from(sub.subarray(0, 8), (i) => byClass[i])).size > 1, true, 'the first 8 are not one class');
-      assert.notDeepStrictEqual(Array.from(sub), Array.from(sub).sort((a, b) => a - b), 'not in the dataset order');
+      assert.notDeepStrictEqual(
+        Array.from(sub),
+        Array.from(sub).sort((a, b) => a - b),
+        'not in the dataset order',
+      );
     });
   });
 });

@@ -37,7 +37,9 @@ describe('data loader', () => {
       assert.strictEqual(b.size, 8);
       const idx = Array.from(b.indices.dataSync());
       const lab = Array.from(b.labels.dataSync());
-      idx.forEach((i, k) => { assert.strictEqual(lab[k], set.labels[i]); });
+      idx.forEach((i, k) => {
+        assert.strictEqual(lab[k], set.labels[i]);
+      });
       seen.push(...idx);
       disposeBatch(b);
     }
@@ -45,7 +47,10 @@ describe('data loader', () => {
     const evalLoader = new Loader(set, { batchSize: 8, views: 1, preset: 'test', shuffle: false, seed: 0 });
     assert.strictEqual(evalLoader.stepsPerEpoch, 4);
     const all = await collect(evalLoader.epoch(0));
-    assert.deepStrictEqual(all.idx.flat(), Array.from({ length: 30 }, (_, i) => i));
+    assert.deepStrictEqual(
+      all.idx.flat(),
+      Array.from({ length: 30 }, (_, i) => i),
+    );
     assert.strictEqual(all.idx[3].length, 6);
   });
 
@@ -54,10 +59,14 @@ describe('data loader', () => {
     const a = await collect(mk(4).epoch(1));
     const b = await collect(mk(4).epoch(1));
     assert.deepStrictEqual(a.idx, b.idx);
-    a.v0.forEach((v, i) => { assert.deepStrictEqual(v, b.v0[i]); });
+    a.v0.forEach((v, i) => {
+      assert.deepStrictEqual(v, b.v0[i]);
+    });
     const resumed = await collect(mk(4).epoch(1, 2));
     assert.deepStrictEqual(resumed.idx, a.idx.slice(2));
-    resumed.v0.forEach((v, i) => { assert.deepStrictEqual(v, a.v0[i + 2]); });
+    resumed.v0.forEach((v, i) => {
+      assert.deepStrictEqual(v, a.v0[i + 2]);
+    });
     const otherEpoch = await collect(mk(4).epoch(2));
     assert.notDeepStrictEqual(otherEpoch.idx, a.idx);
     const otherSeed = await collect(mk(5).epoch(1));

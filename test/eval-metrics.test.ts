@@ -30,7 +30,14 @@ describe('eval: kNN monitor, linear probe, alignment/uniformity, confusion, PCA'
   });
 
   it('kNN weights neighbours by exp(sim / T): one very close neighbour outvotes two far ones', () => {
-    const bank = l2Normalize(tf.tensor2d([[1, 0], [0.5, Math.sqrt(0.75)], [0.5, -Math.sqrt(0.75)], [-1, 0]]));
+    const bank = l2Normalize(
+      tf.tensor2d([
+        [1, 0],
+        [0.5, Math.sqrt(0.75)],
+        [0.5, -Math.sqrt(0.75)],
+        [-1, 0],
+      ]),
+    );
     const labels = tf.tensor1d([0, 1, 1, 2], 'int32');
     const q = tf.tensor2d([[1, 0]]);
     const s = knnScores(q, bank, labels, 3, 3, 0.1);
@@ -117,8 +124,7 @@ describe('eval: kNN monitor, linear probe, alignment/uniformity, confusion, PCA'
     for (let i = 0; i < n; i++) al += X[i].reduce((acc, v, d) => acc + (v - Y[i][d]) ** 2, 0);
     al /= n;
     let un = 0;
-    for (let i = 0; i < n; i++)
-      for (let j = i + 1; j < n; j++) un += Math.exp(-2 * X[i].reduce((acc, v, d) => acc + (v - X[j][d]) ** 2, 0));
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) un += Math.exp(-2 * X[i].reduce((acc, v, d) => acc + (v - X[j][d]) ** 2, 0));
     un = Math.log(un / ((n * (n - 1)) / 2));
     const x = tf.tensor2d(X);
     const y = tf.tensor2d(Y);
@@ -135,7 +141,11 @@ describe('eval: kNN monitor, linear probe, alignment/uniformity, confusion, PCA'
 
   it('confusion matrix counts true x predicted classes', async () => {
     const cm = await confusionMatrix(Int32Array.from([0, 0, 1, 1, 2, 2]), Int32Array.from([0, 1, 1, 1, 0, 2]), 3);
-    assert.deepEqual(cm, [[1, 1, 0], [0, 2, 0], [1, 0, 1]]);
+    assert.deepEqual(cm, [
+      [1, 1, 0],
+      [0, 2, 0],
+      [1, 0, 1],
+    ]);
     assert.deepEqual(perClassAccuracy(cm), [0.5, 1, 0.5]);
   });
 

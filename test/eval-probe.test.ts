@@ -36,7 +36,10 @@ describe('eval: probes through a feature function on images', () => {
     const { x, y } = await extractViewPairs(fn, test, { preset: 'moco-cifar-demo', limit: 16, batchSize: 8 });
     assert.deepEqual(x.shape, [16, 48]);
     const norms = tf.norm(x, 'euclidean', 1).dataSync();
-    assert.ok(Array.from(norms).every((n) => Math.abs(n - 1) < 1e-4), 'features are L2-normalised');
+    assert.ok(
+      Array.from(norms).every((n) => Math.abs(n - 1) < 1e-4),
+      'features are L2-normalised',
+    );
     assert.ok(tf.max(tf.abs(tf.sub(x, y))).dataSync()[0] > 1e-3, 'the two views differ');
     tf.dispose([x, y]);
   });
@@ -46,7 +49,13 @@ describe('eval: probes through a feature function on images', () => {
     const cached = await linearProbe(fn, train, test, { protocol: 'fast', epochs: 30 });
     assert.ok(cached.accuracy > 0.6, `cached probe accuracy ${cached.accuracy} (chance 0.25)`);
     const epochs: number[] = [];
-    const aug = await linearProbe(fn, train, test, { protocol: 'supcon', epochs: 4, batchSize: 32, standardize: true }, { onEpoch: (e) => epochs.push(e) });
+    const aug = await linearProbe(
+      fn,
+      train,
+      test,
+      { protocol: 'supcon', epochs: 4, batchSize: 32, standardize: true },
+      { onEpoch: (e) => epochs.push(e) },
+    );
     assert.deepEqual(epochs, [1, 2, 3, 4]);
     assert.equal(aug.config.cache, false);
     assert.ok(aug.accuracy > 0.4, `augmented probe accuracy ${aug.accuracy} (chance 0.25)`);

@@ -21,12 +21,21 @@ describe('experiments: config validation, run ids, grids, ablations', () => {
     const ok = smokeConfig();
     assert.equal(validateConfig(ok), ok);
     const bad = applyOverrides(ok, { 'method.K': -3 });
-    assert.throws(() => validateConfig(bad), (e: Error) => e.message === 'method.K must be a positive integer, got -3');
-    assert.throws(() => validateConfig(applyOverrides(ok, { 'dataset.synthetic.colour': 'hue' })), /dataset\.synthetic\.colour must be one of class, random, got "hue"/);
+    assert.throws(
+      () => validateConfig(bad),
+      (e: Error) => e.message === 'method.K must be a positive integer, got -3',
+    );
+    assert.throws(
+      () => validateConfig(applyOverrides(ok, { 'dataset.synthetic.colour': 'hue' })),
+      /dataset\.synthetic\.colour must be one of class, random, got "hue"/,
+    );
     validateConfig(applyOverrides(ok, { 'dataset.synthetic.colour': 'random' }));
     assert.throws(() => validateConfig(applyOverrides(ok, { 'method.m': 1.5 })), /method\.m must be a number in \[0, 1\), got 1\.5/);
     assert.throws(() => validateConfig(applyOverrides(ok, { 'optimizer.lr': 'fast' })), /optimizer\.lr must be a positive number, got "fast"/);
-    assert.throws(() => validateConfig(applyOverrides(ok, { 'eval.linear': { protocol: 'sgd' } })), /eval\.linear\.protocol must be one of moco, supcon, fast, got "sgd"/);
+    assert.throws(
+      () => validateConfig(applyOverrides(ok, { 'eval.linear': { protocol: 'sgd' } })),
+      /eval\.linear\.protocol must be one of moco, supcon, fast, got "sgd"/,
+    );
     assert.throws(() => validateConfig(applyOverrides(ok, { augmentation: 'moco-v3' })), /augmentation must be one of .*got "moco-v3"/);
     assert.throws(() => validateConfig(applyOverrides(ok, { 'dataset.name': 'imagenet' })), /dataset\.name must be one of/);
     // A typo is an unknown field, with a hint.
@@ -34,7 +43,10 @@ describe('experiments: config validation, run ids, grids, ablations', () => {
     assert.throws(() => validateConfig(typo), /method\.k is not a known field \(did you mean K\?\)/);
     // Several problems are all listed.
     const two = applyOverrides(ok, { epochs: 0, 'method.T': -1 });
-    assert.throws(() => validateConfig(two), (e: Error) => /epochs must be a positive integer, got 0/.test(e.message) && /method\.T must be a positive number, got -1/.test(e.message));
+    assert.throws(
+      () => validateConfig(two),
+      (e: Error) => /epochs must be a positive integer, got 0/.test(e.message) && /method\.T must be a positive number, got -1/.test(e.message),
+    );
     // Missing fields are named too.
     const { optimizer: _o, ...noOpt } = ok;
     assert.throws(() => validateConfig(noOpt), /optimizer must be an object, got nothing/);
@@ -61,7 +73,15 @@ describe('experiments: config validation, run ids, grids, ablations', () => {
     assert.deepEqual(g[5], { 'method.K': 64, seed: 2 });
     const base = smokeConfig();
     const pts = sweepPoints(base, { 'method.K': [32, 64], seed: [0, 1] }, '/tmp/none');
-    assert.deepEqual(pts.map((p) => [p.config.method.name === 'moco' && p.config.method.K, p.config.seed]), [[32, 0], [32, 1], [64, 0], [64, 1]]);
+    assert.deepEqual(
+      pts.map((p) => [p.config.method.name === 'moco' && p.config.method.K, p.config.seed]),
+      [
+        [32, 0],
+        [32, 1],
+        [64, 0],
+        [64, 1],
+      ],
+    );
     assert.deepEqual(pts[3].params, { K: 64, seed: 1 });
     assert.equal(new Set(pts.map((p) => p.runId)).size, 4);
     assert.throws(() => sweepPoints(base, [{ seed: 0 }, { seed: 0 }]), /are the same run/);
@@ -82,9 +102,15 @@ describe('experiments: config validation, run ids, grids, ablations', () => {
     assert.equal(counts['moco-queue/quick'], 6);
     assert.equal(counts['moco-queue/paper'], 7 * 3);
     const mq = ablation('moco-queue', 'quick');
-    assert.deepEqual(mq.points.filter((p) => p.params?.sweep === 'm').map((p) => p.params?.m), [0, 0.9, 0.999]);
+    assert.deepEqual(
+      mq.points.filter((p) => p.params?.sweep === 'm').map((p) => p.params?.m),
+      [0, 0.9, 0.999],
+    );
     const sup = ablation('supcon', 'paper');
-    assert.deepEqual(sup.points.filter((p) => p.params?.loss === 'SupCon' && p.params.seed === 0).map((p) => p.params?.T), [0.05, 0.07, 0.1, 0.2, 0.5, 1.0]);
+    assert.deepEqual(
+      sup.points.filter((p) => p.params?.loss === 'SupCon' && p.params.seed === 0).map((p) => p.params?.T),
+      [0.05, 0.07, 0.1, 0.2, 0.5, 1.0],
+    );
     assert.ok(sup.points.some((p) => p.params?.loss === 'CE') && sup.points.some((p) => p.params?.loss === 'SimCLR'));
     const paper = ablation('moco-queue', 'paper').base;
     assert.equal(paper.encoder.arch, 'resnet18');

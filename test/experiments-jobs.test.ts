@@ -55,7 +55,7 @@ describe('names and paths stay inside the results folder', () => {
     assert.throws(() => outputFile(root, 'link', 'points.csv'), /leads outside the results folder/);
   });
 
-  it("cwb train refuses a config with \"experiment\": \"..\" and writes nothing", () => {
+  it('cwb train refuses a config with "experiment": ".." and writes nothing', () => {
     const dir = tmp('dotdot');
     const results = path.join(dir, 'results');
     fs.mkdirSync(results);
@@ -86,7 +86,19 @@ describe('job scripts: Slurm array and Kubernetes Indexed Job', () => {
     assert.equal(spawnSync('bash', ['-n', '-c', script]).status, 0, 'the script parses');
     const r = runWithStub(script, dir, { SLURM_ARRAY_TASK_ID: '3' });
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.argv, ['sweep', 'moco-queue', '--budget', 'smoke', '--results-dir', resultsDir, '--data-dir', dataDir, '--index', '3', '--quiet']);
+    assert.deepEqual(r.argv, [
+      'sweep',
+      'moco-queue',
+      '--budget',
+      'smoke',
+      '--results-dir',
+      resultsDir,
+      '--data-dir',
+      dataDir,
+      '--index',
+      '3',
+      '--quiet',
+    ]);
     for (const f of ['PWNED', 'PWNED2', 'PWNED3']) assert.ok(!fs.existsSync(path.join(dir, f)), `${f} was not created`);
     assert.ok(!fs.readdirSync(dir).some((f) => f.startsWith('PWNED')));
   });
@@ -108,7 +120,21 @@ describe('job scripts: Slurm array and Kubernetes Indexed Job', () => {
   });
 
   it('cwb sweep --k8s prints an Indexed Job: one completion per point, the index passed to --index', () => {
-    const r = cwb(['sweep', 'mochi', '--budget', 'paper', '--k8s', '--k8s-image', 'reg.example/cwb:1', '--k8s-results-claim', 'cwb-results', '--k8s-data-claim', 'datasets', '--k8s-parallelism', '4']);
+    const r = cwb([
+      'sweep',
+      'mochi',
+      '--budget',
+      'paper',
+      '--k8s',
+      '--k8s-image',
+      'reg.example/cwb:1',
+      '--k8s-results-claim',
+      'cwb-results',
+      '--k8s-data-claim',
+      'datasets',
+      '--k8s-parallelism',
+      '4',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const job = JSON.parse(r.stdout);
     const n = ablation('mochi', 'paper').points.length;
@@ -123,7 +149,19 @@ describe('job scripts: Slurm array and Kubernetes Indexed Job', () => {
     const c = pod.containers[0];
     assert.equal(c.image, 'reg.example/cwb:1');
     assert.deepEqual(c.command, ['npx', 'cwb']);
-    assert.deepEqual(c.args, ['sweep', 'mochi', '--budget', 'paper', '--results-dir', '/results', '--data-dir', '/data', '--index', '$(JOB_COMPLETION_INDEX)', '--quiet']);
+    assert.deepEqual(c.args, [
+      'sweep',
+      'mochi',
+      '--budget',
+      'paper',
+      '--results-dir',
+      '/results',
+      '--data-dir',
+      '/data',
+      '--index',
+      '$(JOB_COMPLETION_INDEX)',
+      '--quiet',
+    ]);
     const env = c.env.find((e: { name: string }) => e.name === 'JOB_COMPLETION_INDEX');
     assert.equal(env.valueFrom.fieldRef.fieldPath, "metadata.annotations['batch.kubernetes.io/job-completion-index']");
     assert.equal(c.resources.limits['nvidia.com/gpu'], '1');
@@ -131,7 +169,10 @@ describe('job scripts: Slurm array and Kubernetes Indexed Job', () => {
       { name: 'results', persistentVolumeClaim: { claimName: 'cwb-results' } },
       { name: 'data', persistentVolumeClaim: { claimName: 'datasets', readOnly: true } },
     ]);
-    assert.deepEqual(c.volumeMounts.map((m: { mountPath: string }) => m.mountPath), ['/results', '/data']);
+    assert.deepEqual(
+      c.volumeMounts.map((m: { mountPath: string }) => m.mountPath),
+      ['/results', '/data'],
+    );
     // Without claims the given folders are used as they are (a hostPath / shared mount in the image).
     type Container = { args: string[]; resources: { limits: Record<string, string | undefined> } };
     const plain = k8sJob(ablation('moco-queue', 'smoke'), { resultsDir: '/shared/res' }) as unknown as {
@@ -146,15 +187,26 @@ describe('job scripts: Slurm array and Kubernetes Indexed Job', () => {
 describe('config: what the reference implementations assert', () => {
   const base = ablation('moco-queue', 'smoke').base; // batch 16
   it('refuses K smaller than the keys enqueued per step', () => {
-    assert.throws(() => validateConfig(applyOverrides(base, { 'method.K': 8 })), /method\.K \(8\) must be at least the keys enqueued per step \(16: batchSize 16\)/);
-    assert.throws(() => validateConfig(applyOverrides(base, { 'method.K': 16, 'method.symmetric': true })), /method\.K \(16\) must be at least .*\(32: batchSize 16 x 2, symmetric\)/);
+    assert.throws(
+      () => validateConfig(applyOverrides(base, { 'method.K': 8 })),
+      /method\.K \(8\) must be at least the keys enqueued per step \(16: batchSize 16\)/,
+    );
+    assert.throws(
+      () => validateConfig(applyOverrides(base, { 'method.K': 16, 'method.symmetric': true })),
+      /method\.K \(16\) must be at least .*\(32: batchSize 16 x 2, symmetric\)/,
+    );
     validateConfig(applyOverrides(base, { 'method.K': 16 }));
   });
 
   it('refuses MixCo BN splits that do not divide the mixed half-batch', () => {
-    const mix = ablation('mixco', 'smoke').points.map((p) => applyOverrides(ablation('mixco', 'smoke').base, p.overrides)).find((c) => c.method.name === 'mixco' && (c.method as { base?: string }).base === 'moco')!;
+    const mix = ablation('mixco', 'smoke')
+      .points.map((p) => applyOverrides(ablation('mixco', 'smoke').base, p.overrides))
+      .find((c) => c.method.name === 'mixco' && (c.method as { base?: string }).base === 'moco')!;
     assert.ok(mix, 'a mixco/moco point');
-    assert.throws(() => validateConfig(applyOverrides(mix, { batchSize: 24, 'method.bnSplits': 8 })), /method\.bnSplits \(8\) must divide the 12 mixed images of a batch of 24/);
+    assert.throws(
+      () => validateConfig(applyOverrides(mix, { batchSize: 24, 'method.bnSplits': 8 })),
+      /method\.bnSplits \(8\) must divide the 12 mixed images of a batch of 24/,
+    );
     assert.throws(() => validateConfig(applyOverrides(mix, { batchSize: 15, 'method.bnSplits': 1 })), /batchSize \(15\) must be even for mixco/);
     validateConfig(applyOverrides(mix, { batchSize: 32, 'method.bnSplits': 8 }));
   });

@@ -42,7 +42,9 @@ describe('run lock', () => {
       fs.writeFileSync(f, JSON.stringify(info));
       if (r % 2 === 1) fs.utimesSync(f, Date.now() / 1000 - 3600, Date.now() / 1000 - 3600);
     }
-    const children = Array.from({ length: contenders }, () => spawn(process.execPath, [...NODE_ARGS, CHILD, base], { stdio: ['pipe', 'pipe', 'pipe'] }));
+    const children = Array.from({ length: contenders }, () =>
+      spawn(process.execPath, [...NODE_ARGS, CHILD, base], { stdio: ['pipe', 'pipe', 'pipe'] }),
+    );
     const outs = children.map((c) => {
       let out = '';
       let err = '';
@@ -86,7 +88,11 @@ describe('run lock', () => {
     const other = { pid: process.pid, host: os.hostname(), startedAt: 'later', token: 'someone-else' };
     fs.writeFileSync(path.join(dir, 'run.lock'), JSON.stringify(other));
     assert.equal(lock.held(), false);
-    assert.throws(() => lock.verify(), (e: Error) => e instanceof LockLostError && /no longer holds the run lock; process \d+ .* took it over at later; stopping without writing/.test(e.message));
+    assert.throws(
+      () => lock.verify(),
+      (e: Error) =>
+        e instanceof LockLostError && /no longer holds the run lock; process \d+ .* took it over at later; stopping without writing/.test(e.message),
+    );
     lock.release();
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'run.lock'), 'utf8')), other, "the other process's lock is kept");
   });
@@ -94,7 +100,10 @@ describe('run lock', () => {
   it('a live holder refuses a second one (LockHeldError naming it); lockState tells live from stale', () => {
     const dir = tmp('lock-live');
     const lock = acquireRunLock(dir);
-    assert.throws(() => acquireRunLock(dir), (e: Error) => e instanceof LockHeldError && e.message.includes(`process ${process.pid}`) && e.message.includes('run.lock'));
+    assert.throws(
+      () => acquireRunLock(dir),
+      (e: Error) => e instanceof LockHeldError && e.message.includes(`process ${process.pid}`) && e.message.includes('run.lock'),
+    );
     assert.deepEqual(lockState(dir)?.stale, false);
     lock.release();
     assert.equal(lockState(dir), undefined);

@@ -4,7 +4,18 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '../src/backend/init';
-import { ablation, acquireRunLock, applyOverrides, loadCheckpoint, readMetrics, run, runId, disposeState, LockLostError, type RunConfig } from '../src/experiments';
+import {
+  ablation,
+  acquireRunLock,
+  applyOverrides,
+  loadCheckpoint,
+  readMetrics,
+  run,
+  runId,
+  disposeState,
+  LockLostError,
+  type RunConfig,
+} from '../src/experiments';
 
 const ROOT = path.resolve(__dirname, '..');
 const NODE_ARGS = ['--require', require.resolve('tsx/cjs')];
@@ -19,7 +30,11 @@ function tmp(prefix: string): string {
  * head's initialisation: an unseeded head gives another accuracy in almost every process.
  */
 function config(epochs: number, name: string): RunConfig {
-  return applyOverrides(ablation('moco-queue', 'smoke').base, { epochs, name, 'eval.linear': { protocol: 'fast', epochs: 2, lr: 1e-4, standardize: false } });
+  return applyOverrides(ablation('moco-queue', 'smoke').base, {
+    epochs,
+    name,
+    'eval.linear': { protocol: 'fast', epochs: 2, lr: 1e-4, standardize: false },
+  });
 }
 
 interface ChildResult {
@@ -48,8 +63,14 @@ function spawnChild(args: string[], onLine?: (line: string, kill: (s: NodeJS.Sig
         }
       };
     };
-    child.stdout.on('data', lines((s) => (stdout += s)));
-    child.stderr.on('data', lines((s) => (stderr += s)));
+    child.stdout.on(
+      'data',
+      lines((s) => (stdout += s)),
+    );
+    child.stderr.on(
+      'data',
+      lines((s) => (stderr += s)),
+    );
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
@@ -191,12 +212,22 @@ describe('experiments: reliability (final evaluation, signals, lost lock, --forc
     const before = fs.readdirSync(first.dir).sort();
     const held = acquireRunLock(first.dir);
     await assert.rejects(run(cfg, { resultsDir, quiet: true, force: true }), /refusing --force: .* is being trained by process \d+/);
-    assert.deepEqual(fs.readdirSync(first.dir).filter((f) => f !== 'run.lock').sort(), before, 'nothing deleted');
+    assert.deepEqual(
+      fs
+        .readdirSync(first.dir)
+        .filter((f) => f !== 'run.lock')
+        .sort(),
+      before,
+      'nothing deleted',
+    );
     held.release();
     const forced = await run(cfg, { resultsDir, quiet: true, force: true });
     assert.equal(forced.skipped, false);
     assert.equal(forced.resumedFrom, 0);
-    assert.deepEqual(readMetrics(path.join(forced.dir, 'metrics.jsonl')).map((r) => `${r.type}${r.epoch}`), ['epoch1', 'eval1']);
+    assert.deepEqual(
+      readMetrics(path.join(forced.dir, 'metrics.jsonl')).map((r) => `${r.type}${r.epoch}`),
+      ['epoch1', 'eval1'],
+    );
     assert.ok(!fs.existsSync(path.join(forced.dir, 'run.lock')));
   });
 });

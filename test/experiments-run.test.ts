@@ -86,11 +86,22 @@ describe('experiments: runs, checkpoints and resume', () => {
     const r = await run(cfg, { resultsDir, quiet: true });
     assert.equal(tf.memory().numTensors, before, 'run leaks tensors');
     assert.equal(r.dir, path.join(resultsDir, cfg.experiment, runId(cfg)));
-    for (const f of ['config.json', 'metrics.jsonl', 'summary.json', 'checkpoint/state.json', 'checkpoint/tensors.bin', 'embeddings.json', 'confusion.json']) {
+    for (const f of [
+      'config.json',
+      'metrics.jsonl',
+      'summary.json',
+      'checkpoint/state.json',
+      'checkpoint/tensors.bin',
+      'embeddings.json',
+      'confusion.json',
+    ]) {
       assert.ok(fs.existsSync(path.join(r.dir, f)), `missing ${f}`);
     }
     const m = readMetrics(path.join(r.dir, 'metrics.jsonl'));
-    assert.deepEqual(m.map((x) => `${x.type}${x.epoch}${x.final ? 'f' : ''}`), ['epoch1', 'eval1', 'epoch2', 'eval2f']);
+    assert.deepEqual(
+      m.map((x) => `${x.type}${x.epoch}${x.final ? 'f' : ''}`),
+      ['epoch1', 'eval1', 'epoch2', 'eval2f'],
+    );
     const s = r.summary!;
     assert.equal(s.completedEpochs, 2);
     for (const k of ['knnAcc', 'linearAcc', 'alignment', 'uniformity', 'finalLoss', 'proxyAcc'] as const) {
@@ -102,7 +113,9 @@ describe('experiments: runs, checkpoints and resume', () => {
     const ck = loadCheckpoint(r.dir)!;
     assert.equal(ck.meta.epoch, 2);
     assert.ok(Object.keys(ck.state.tensors).length > 10, 'checkpoint holds the method tensors');
-    Object.values(ck.state.tensors).forEach((t) => { t.dispose(); });
+    Object.values(ck.state.tensors).forEach((t) => {
+      t.dispose();
+    });
     const mtime = fs.statSync(path.join(r.dir, 'summary.json')).mtimeMs;
     const again = await run(cfg, { resultsDir, quiet: true });
     assert.equal(again.skipped, true);
@@ -116,7 +129,9 @@ describe('experiments: runs, checkpoints and resume', () => {
     const cfg = config(epochs);
     // Reference: the same config run straight through in this process.
     const ref = await run(cfg, { resultsDir: path.join(dir, 'ref'), quiet: true });
-    const refLosses = readMetrics(path.join(ref.dir, 'metrics.jsonl')).filter((x) => x.type === 'epoch').map((x) => x.loss);
+    const refLosses = readMetrics(path.join(ref.dir, 'metrics.jsonl'))
+      .filter((x) => x.type === 'epoch')
+      .map((x) => x.loss);
 
     const resultsDir = path.join(dir, 'killed');
     const script = childScript(dir, cfg, resultsDir);
@@ -133,13 +148,18 @@ describe('experiments: runs, checkpoints and resume', () => {
     assert.ok(!/STEP [12] /.test(second.stdout), 'the resumed run repeated finished epochs');
     const m = readMetrics(path.join(runDir, 'metrics.jsonl'));
     const epochRecs = m.filter((x) => x.type === 'epoch');
-    assert.deepEqual(epochRecs.map((x) => x.epoch), [1, 2, 3, 4]);
+    assert.deepEqual(
+      epochRecs.map((x) => x.epoch),
+      [1, 2, 3, 4],
+    );
     const summary = JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
     assert.equal(summary.completedEpochs, epochs);
     assert.equal(summary.sessions, 2);
     // Seeded and resumed exactly: the same losses as the uninterrupted run (same backend).
     const losses = epochRecs.map((x) => x.loss as number);
-    losses.forEach((l, i) => { assert.ok(Math.abs(l - (refLosses[i] as number)) < 1e-4, `epoch ${i + 1}: loss ${l} vs ${refLosses[i]} uninterrupted`); });
+    losses.forEach((l, i) => {
+      assert.ok(Math.abs(l - (refLosses[i] as number)) < 1e-4, `epoch ${i + 1}: loss ${l} vs ${refLosses[i]} uninterrupted`);
+    });
     assert.ok(Math.abs(summary.knnAcc - ref.summary!.knnAcc!) < 1e-9);
   });
 
@@ -148,14 +168,18 @@ describe('experiments: runs, checkpoints and resume', () => {
     const dir = tmp('killstep');
     const cfg = applyOverrides(config(3), { checkpointEverySteps: 2, name: 'resume-step-test' });
     const ref = await run(cfg, { resultsDir: path.join(dir, 'ref'), quiet: true });
-    const refLosses = readMetrics(path.join(ref.dir, 'metrics.jsonl')).filter((x) => x.type === 'epoch').map((x) => x.loss as number);
+    const refLosses = readMetrics(path.join(ref.dir, 'metrics.jsonl'))
+      .filter((x) => x.type === 'epoch')
+      .map((x) => x.loss as number);
     const resultsDir = path.join(dir, 'killed');
     const script = childScript(dir, cfg, resultsDir);
     const first = await runChild(script, (line) => line === 'STEP 2 3');
     assert.equal(first.signal, 'SIGKILL');
     const runDir = path.join(resultsDir, cfg.experiment, runId(cfg));
     const ck = loadCheckpoint(runDir)!;
-    Object.values(ck.state.tensors).forEach((t) => { t.dispose(); });
+    Object.values(ck.state.tensors).forEach((t) => {
+      t.dispose();
+    });
     assert.equal(ck.meta.epoch, 1, 'one epoch complete');
     const partial = ck.meta.runner.partial as { epoch: number; step: number };
     assert.equal(partial.epoch, 1);
@@ -165,11 +189,16 @@ describe('experiments: runs, checkpoints and resume', () => {
     const steps = second.stdout.split('\n').filter((l) => l.startsWith('STEP '));
     assert.equal(steps[0], `STEP 2 ${partial.step + 1}`, 'resumed at the step after the checkpoint');
     const epochRecs = readMetrics(path.join(runDir, 'metrics.jsonl')).filter((x) => x.type === 'epoch');
-    assert.deepEqual(epochRecs.map((x) => x.epoch), [1, 2, 3]);
-    epochRecs.forEach((r, i) => { assert.ok(Math.abs((r.loss as number) - refLosses[i]) < 1e-4, `epoch ${i + 1}: ${r.loss} vs ${refLosses[i]}`); });
+    assert.deepEqual(
+      epochRecs.map((x) => x.epoch),
+      [1, 2, 3],
+    );
+    epochRecs.forEach((r, i) => {
+      assert.ok(Math.abs((r.loss as number) - refLosses[i]) < 1e-4, `epoch ${i + 1}: ${r.loss} vs ${refLosses[i]}`);
+    });
   });
 
-  it('one process per run: a live lock refuses a second runner, a dead process\'s lock is taken over', async () => {
+  it("one process per run: a live lock refuses a second runner, a dead process's lock is taken over", async () => {
     const resultsDir = tmp('lock');
     const cfg = applyOverrides(config(1), { name: 'lock-test', 'eval.linear': false });
     const dir = path.join(resultsDir, cfg.experiment, runId(cfg));

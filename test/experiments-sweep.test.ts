@@ -46,13 +46,25 @@ describe('experiments: sweeps, indices, merged reports', () => {
     const first = await sweep(base, spec, { resultsDir, quiet: true });
     assert.equal(first.runs.length, 2);
     assert.ok(first.runs.every((r) => !r.skipped && r.summary));
-    assert.deepEqual(first.rows.map((r) => [r.point, r.status, r.T]), [[0, 'complete', 0.1], [1, 'complete', 0.5]]);
+    assert.deepEqual(
+      first.rows.map((r) => [r.point, r.status, r.T]),
+      [
+        [0, 'complete', 0.1],
+        [1, 'complete', 0.5],
+      ],
+    );
     assert.ok(first.rows.every((r) => typeof r.knnAcc === 'number'));
     const mtimes = first.points.map((p) => fs.statSync(path.join(p.dir, 'summary.json')).mtimeMs);
     const t0 = Date.now();
     const again = await sweep(base, spec, { resultsDir, quiet: true });
-    assert.ok(again.runs.every((r) => r.skipped), 'complete runs were not skipped');
-    assert.deepEqual(again.points.map((p) => fs.statSync(path.join(p.dir, 'summary.json')).mtimeMs), mtimes);
+    assert.ok(
+      again.runs.every((r) => r.skipped),
+      'complete runs were not skipped',
+    );
+    assert.deepEqual(
+      again.points.map((p) => fs.statSync(path.join(p.dir, 'summary.json')).mtimeMs),
+      mtimes,
+    );
     assert.ok(Date.now() - t0 < 2000, `re-running a finished sweep took ${Date.now() - t0} ms`);
     assert.deepEqual(again.rows, first.rows);
     // A single index runs (here: finds) only that point; a bad index names the range.
@@ -104,7 +116,10 @@ describe('experiments: sweeps, indices, merged reports', () => {
     const rows = csvRows(path.join(resultsDir, exp, 'results.csv'));
     assert.equal(rows.length, 6);
     assert.ok(rows.every((r) => r.status === 'complete' && Number(r.knnAcc) >= 0 && Number(r.knnAcc) <= 1));
-    assert.deepEqual(rows.map((r) => Number(r.K)).sort((x, y) => x - y), [32, 64, 64, 64, 64, 128]);
+    assert.deepEqual(
+      rows.map((r) => Number(r.K)).sort((x, y) => x - y),
+      [32, 64, 64, 64, 64, 128],
+    );
     assert.equal(listRuns(resultsDir, exp).length, 6);
   });
 });

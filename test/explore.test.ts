@@ -12,8 +12,17 @@ import * as tfjs from '@tensorflow/tfjs';
 import { ablation, applyOverrides, initBackend, loadRun, run, showImages, tf } from '../src';
 import { imageGrid } from '../src/data';
 import { nearestNeighbours, perClassKnn, umap2d } from '../src/eval';
-import { type LoadedRun } from '../src/experiments';
-import { confusionFigure, embeddingMapFigure, figureSvg, metricsCurvesFigure, setDisplaySink, showNeighbours, similarityHistogramFigure, type MimeBundle } from '../src/plots';
+import type { LoadedRun } from '../src/experiments';
+import {
+  confusionFigure,
+  embeddingMapFigure,
+  figureSvg,
+  metricsCurvesFigure,
+  setDisplaySink,
+  showNeighbours,
+  similarityHistogramFigure,
+  type MimeBundle,
+} from '../src/plots';
 
 describe('explore: loadRun and the analysis toolkit on a finished smoke run', function () {
   this.timeout(10 * 60_000);
@@ -23,7 +32,12 @@ describe('explore: loadRun and the analysis toolkit on a finished smoke run', fu
 
   before(async () => {
     await initBackend('wasm', { quiet: true });
-    const cfg = applyOverrides(ablation('moco-queue', 'smoke').base, { epochs: 2, name: 'explore-test', 'eval.knnEvery': 1, 'eval.alignUniform': true });
+    const cfg = applyOverrides(ablation('moco-queue', 'smoke').base, {
+      epochs: 2,
+      name: 'explore-test',
+      'eval.knnEvery': 1,
+      'eval.alignUniform': true,
+    });
     const res = await run(cfg, { resultsDir: results, quiet: true });
     r = await loadRun(res.dir);
     setDisplaySink((b) => sent.push(b));
@@ -34,14 +48,14 @@ describe('explore: loadRun and the analysis toolkit on a finished smoke run', fu
     fs.rmSync(results, { recursive: true, force: true });
   });
 
-  it('tf is the package\'s TF.js', () => {
+  it("tf is the package's TF.js", () => {
     assert.equal(tf.getBackend(), tfjs.getBackend());
     const t = tf.ones([2]);
     assert.equal(tfjs.memory().numTensors > 0, true);
     t.dispose();
   });
 
-  it('loadRun: config, checkpoint epoch, metrics, and embed() matching the monitor\'s kNN', async () => {
+  it("loadRun: config, checkpoint epoch, metrics, and embed() matching the monitor's kNN", async () => {
     assert.equal(r.config.name, 'explore-test');
     assert.equal(r.epoch, 2);
     assert.ok(r.summary && r.summary.completedEpochs === 2);
@@ -52,8 +66,14 @@ describe('explore: loadRun and the analysis toolkit on a finished smoke run', fu
     const bank = await r.embed(train);
     assert.deepEqual(q.shape, [test.n, (r.config.method as { dim?: number }).dim]);
     const knn = await perClassKnn(bank, train.labels, q, test.labels, train.info.numClasses, { k: r.config.eval.knnK, T: r.config.eval.knnT });
-    assert.ok(Math.abs(knn.accuracy - (r.summary!.knnAcc as number)) < 1e-6, `kNN from the loaded encoder ${knn.accuracy} = the run's ${r.summary!.knnAcc}`);
-    assert.equal(knn.confusion.flat().reduce((a, b) => a + b, 0), test.n);
+    assert.ok(
+      Math.abs(knn.accuracy - (r.summary!.knnAcc as number)) < 1e-6,
+      `kNN from the loaded encoder ${knn.accuracy} = the run's ${r.summary!.knnAcc}`,
+    );
+    assert.equal(
+      knn.confusion.flat().reduce((a, b) => a + b, 0),
+      test.n,
+    );
     assert.equal(knn.perClass.length, train.info.numClasses);
     const cf = confusionFigure(knn.confusion, train.info.classNames);
     assert.equal((figureSvg(cf).match(/<rect x=/g) ?? []).length, train.info.numClasses ** 2);
@@ -74,7 +94,10 @@ describe('explore: loadRun and the analysis toolkit on a finished smoke run', fu
       assert.equal(row.length, 4);
       assert.ok(!row.includes(queries[i]), 'the query itself is excluded');
     });
-    assert.ok(nn.similarities.every((s) => s.every((v, j) => j === 0 || v <= s[j - 1] + 1e-6)), 'most similar first');
+    assert.ok(
+      nn.similarities.every((s) => s.every((v, j) => j === 0 || v <= s[j - 1] + 1e-6)),
+      'most similar first',
+    );
     const png = await imageGrid(test, [[0, 1], [2]], { cell: 20, border: 2 });
     assert.deepEqual([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
     sent.length = 0;
@@ -90,7 +113,11 @@ describe('explore: loadRun and the analysis toolkit on a finished smoke run', fu
     assert.deepEqual(again, xy, 'seeded: the same map twice');
     const map = embeddingMapFigure(xy, test.labels, test.info.classNames, { axis: 'UMAP' });
     const idx = map.data.flatMap((t) => t.customdata as number[]).sort((a, b) => a - b);
-    assert.deepEqual(idx, Array.from({ length: test.n }, (_v, i) => i), 'every point hovers with its image index');
+    assert.deepEqual(
+      idx,
+      Array.from({ length: test.n }, (_v, i) => i),
+      'every point hovers with its image index',
+    );
     assert.match(String(map.data[0].hovertemplate), /image #%\{customdata\}/);
     qf.dispose();
     f.dispose();

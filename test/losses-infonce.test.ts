@@ -32,7 +32,10 @@ describe('losses: infoNCE (MoCo)', () => {
       const n = unitRows(rng, K, D);
       const ref = refInfoNCE(q, k, n, B, K, D, T);
       const refGrads = numericGrads(([a, b, c]) => refInfoNCE(a, b, c, B, K, D, T), [q, k, n]);
-      const got = tfValueAndGrads((a, b, c) => infoNCE(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, T), [t2(q, B, D), t2(k, B, D), t2(n, K, D)]);
+      const got = tfValueAndGrads(
+        (a, b, c) => infoNCE(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, T),
+        [t2(q, B, D), t2(k, B, D), t2(n, K, D)],
+      );
       assert.ok(relErrScalar(got.value, ref) < 1e-5, `loss ${got.value} vs ${ref}`);
       ['q', 'k', 'negatives'].forEach((name, i) => {
         const e = relErr(got.grads[i], refGrads[i]);

@@ -6,7 +6,16 @@ import { Rng } from '../src/util/rng';
 import { dot, logSumExp, numericGrads, randn, relErr, relErrScalar, t2, tfValueAndGrads, unitRows } from './losses-reference';
 
 /** MixCo soft CE, float64: logits over [keys (2h) ; negatives (K)] / mixT, targets lambda_i at i, 1-lambda_i at i+h. */
-function refMixco(qMix: Float64Array, keys: Float64Array, negs: Float64Array, lambda: number[], h: number, K: number, D: number, mixT: number): number {
+function refMixco(
+  qMix: Float64Array,
+  keys: Float64Array,
+  negs: Float64Array,
+  lambda: number[],
+  h: number,
+  K: number,
+  D: number,
+  mixT: number,
+): number {
   let L = 0;
   for (let i = 0; i < h; i++) {
     const logits: number[] = [];
@@ -39,10 +48,7 @@ describe('losses: MixCo mix loss and soft cross-entropy', () => {
       const lam = tf.tensor1d(lambda);
       const inputs = [t2(qMix, h, D), t2(keys, 2 * h, D)];
       if (K > 0) inputs.push(t2(negs, K, D));
-      const got = tfValueAndGrads(
-        (a, b, c) => mixcoLoss(a as tf.Tensor2D, b as tf.Tensor2D, K > 0 ? (c as tf.Tensor2D) : null, lam, mixT),
-        inputs,
-      );
+      const got = tfValueAndGrads((a, b, c) => mixcoLoss(a as tf.Tensor2D, b as tf.Tensor2D, K > 0 ? (c as tf.Tensor2D) : null, lam, mixT), inputs);
       assert.ok(relErrScalar(got.value, ref) < 1e-5, `loss ${got.value} vs ${ref}`);
       for (let i = 0; i < inputs.length; i++) assert.ok(relErr(got.grads[i], g[i]) < 1e-5, `grad ${i}: ${relErr(got.grads[i], g[i])}`);
     });

@@ -131,12 +131,20 @@ describe('losses: MoCHi hard negative mixing', () => {
     const queueT = t2(queue, K, D);
     // Mask each query's 3 most similar queue entries (as same-class keys would be).
     const masked = refTopN(q, queue, B, K, D, 3).map((r) => new Set(r));
-    const maskT = tf.tensor2d(masked.map((s) => Array.from({ length: K }, (_, j) => (s.has(j) ? 1 : 0))), [B, K], 'bool');
+    const maskT = tf.tensor2d(
+      masked.map((s) => Array.from({ length: K }, (_, j) => (s.has(j) ? 1 : 0))),
+      [B, K],
+      'bool',
+    );
     const lNeg = tf.where(maskT, tf.fill([B, K], -1e9), tf.matMul(qT, queueT, false, true)) as tf.Tensor2D;
     const draws = drawMochi(B, N, 5, 5, 8);
     const { hardIdx } = mochiHardNegatives(qT, lNeg, queueT, N, draws);
     const got = hardIdx.arraySync();
-    got.forEach((r, b) => { r.forEach((j) => { assert.ok(!masked[b].has(j), `query ${b} picked masked entry ${j}`); }); });
+    got.forEach((r, b) => {
+      r.forEach((j) => {
+        assert.ok(!masked[b].has(j), `query ${b} picked masked entry ${j}`);
+      });
+    });
     assert.deepEqual(got, refTopN(q, queue, B, K, D, N, masked));
     disposeDraws(draws);
   });
@@ -153,15 +161,20 @@ describe('losses: MoCHi hard negative mixing', () => {
     // Gradients of the reference with H fixed: none flows through the synthetic points.
     const g = numericGrads(([a, b, c]) => refMochiLoss(a, b, c, H, B, K, D, T), [q, k, queue]);
     const got = tfValueAndGrads(
-      (a, b, c) => infoNCEFromLogits(mochiLogits(a as tf.Tensor2D, mocoLogits(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, T), c as tf.Tensor2D, N, T, draws).logits),
+      (a, b, c) =>
+        infoNCEFromLogits(
+          mochiLogits(a as tf.Tensor2D, mocoLogits(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, T), c as tf.Tensor2D, N, T, draws).logits,
+        ),
       [t2(q, B, D), t2(k, B, D), t2(queue, K, D)],
     );
     assert.ok(relErrScalar(got.value, ref) < 1e-5, `loss ${got.value} vs ${ref}`);
-    ['q', 'k', 'queue'].forEach((n, i) => { assert.ok(relErr(got.grads[i], g[i]) < 1e-5, `grad ${n}: ${relErr(got.grads[i], g[i])}`); });
+    ['q', 'k', 'queue'].forEach((n, i) => {
+      assert.ok(relErr(got.grads[i], g[i]) < 1e-5, `grad ${n}: ${relErr(got.grads[i], g[i])}`);
+    });
     disposeDraws(draws);
   });
 
-  it('with s = s\' = 0 the logits and the loss are MoCo\'s', () => {
+  it("with s = s' = 0 the logits and the loss are MoCo's", () => {
     const rng = new Rng(8);
     const q = t2(unitRows(rng, B, D), B, D);
     const k = t2(unitRows(rng, B, D), B, D);

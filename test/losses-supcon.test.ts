@@ -149,10 +149,10 @@ describe('losses: supConLoss (SupContrast losses.py) and ntXent', () => {
       const z2 = unitRows(rng, N, D);
       const ref = refNtXent(z1, z2, N, D, T);
       const g = numericGrads(([a, b]) => refNtXent(a, b, N, D, T), [z1, z2]);
-      const got = tfValueAndGrads((a, b) => ntXent(a as tf.Tensor2D, b as tf.Tensor2D, T), [
-        tf.tensor2d(Float32Array.from(z1), [N, D]),
-        tf.tensor2d(Float32Array.from(z2), [N, D]),
-      ]);
+      const got = tfValueAndGrads(
+        (a, b) => ntXent(a as tf.Tensor2D, b as tf.Tensor2D, T),
+        [tf.tensor2d(Float32Array.from(z1), [N, D]), tf.tensor2d(Float32Array.from(z2), [N, D])],
+      );
       assert.ok(relErrScalar(got.value, ref) < 1e-5, `loss ${got.value} vs ${ref}`);
       assert.ok(relErr(got.grads[0], g[0]) < 1e-5 && relErr(got.grads[1], g[1]) < 1e-5, 'gradients');
     });

@@ -27,7 +27,10 @@ export function tinyConfigs(): { label: string; method: MethodConfig }[] {
 export function randomBatch(B: number, seed: number, size = 8): Batch {
   return tf.tidy(() => ({
     views: [0, 1].map((v) => tf.randomNormal([B, size, size, 3], 0, 1, 'float32', seed * 10 + v) as tf.Tensor4D),
-    labels: tf.tensor1d(Array.from({ length: B }, (_, i) => i % 4), 'int32'),
+    labels: tf.tensor1d(
+      Array.from({ length: B }, (_, i) => i % 4),
+      'int32',
+    ),
     indices: tf.range(0, B, 1, 'int32') as tf.Tensor1D,
     size: B,
   }));

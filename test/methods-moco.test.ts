@@ -93,7 +93,12 @@ describe('methods: MoCo / MoCHi mechanics, checkpoint state', function () {
         assert.ok(err < 1e-5, `queue row ${j} differs by ${err}`);
       });
       assert.equal(m.queue.ptr, (ptr0 + 8) % 20);
-      assert.deepEqual(Array.from(m.queue.labels.dataSync()).filter((_, j) => written.has(j)).sort(), [0, 0, 1, 1, 2, 2, 3, 3]);
+      assert.deepEqual(
+        Array.from(m.queue.labels.dataSync())
+          .filter((_, j) => written.has(j))
+          .sort(),
+        [0, 0, 1, 1, 2, 2, 3, 3],
+      );
       disposeBatch(warm);
       disposeBatch(b);
       m.dispose();
@@ -101,7 +106,11 @@ describe('methods: MoCo / MoCHi mechanics, checkpoint state', function () {
   }
 
   it('symmetric MoCo enqueues 2B keys per step (wrapping around K = 20)', async () => {
-    const m = createMethod({ method: defaultMethodConfig('moco', { ...mocoBase, symmetric: true }), encoder: TINY_ENCODER, optimizer: SGD }, TINY_DATA, 1) as Moco;
+    const m = createMethod(
+      { method: defaultMethodConfig('moco', { ...mocoBase, symmetric: true }), encoder: TINY_ENCODER, optimizer: SGD },
+      TINY_DATA,
+      1,
+    ) as Moco;
     const b = randomBatch(8, 1);
     await m.trainStep(b);
     assert.equal(m.queue.ptr, 16);
@@ -112,7 +121,11 @@ describe('methods: MoCo / MoCHi mechanics, checkpoint state', function () {
   });
 
   it('rejects a batch that bnSplits does not divide and a batch with too few views, naming the field', async () => {
-    const m = createMethod({ method: defaultMethodConfig('moco', { ...mocoBase, bnSplits: 3 }), encoder: TINY_ENCODER, optimizer: SGD }, TINY_DATA, 1);
+    const m = createMethod(
+      { method: defaultMethodConfig('moco', { ...mocoBase, bnSplits: 3 }), encoder: TINY_ENCODER, optimizer: SGD },
+      TINY_DATA,
+      1,
+    );
     const b = randomBatch(8, 1);
     await assert.rejects(() => m.trainStep(b), /batch size 8 is not a multiple of bnSplits 3/);
     await assert.rejects(() => m.trainStep({ ...b, views: [b.views[0]] }), /batch has 1 views, the method needs 2/);
@@ -139,7 +152,11 @@ describe('methods: MoCo / MoCHi mechanics, checkpoint state', function () {
       assert.deepEqual(rb, ra);
       const names = Object.keys(a.getState().tensors);
       if (method.name === 'moco') {
-        for (const prefix of ['encoder_q.', 'encoder_k.', 'queue', 'optimizer.']) assert.ok(names.some((n) => n.startsWith(prefix)), prefix);
+        for (const prefix of ['encoder_q.', 'encoder_k.', 'queue', 'optimizer.'])
+          assert.ok(
+            names.some((n) => n.startsWith(prefix)),
+            prefix,
+          );
         assert.ok(names.includes('encoder_q.stage0.0.bn.running_mean'));
       }
       [b1, b2].forEach(disposeBatch);
@@ -160,7 +177,11 @@ describe('methods: MoCo trainStep is one SGD step on the MoCo loss (independent 
     const lr = 0.5;
     const wd = 1e-3;
     const cfg = defaultMethodConfig('moco', { K: 20, dim: 16, bnSplits: 1, mlp: true, T, m: 0.9 });
-    const m = createMethod({ method: cfg, encoder: TINY_ENCODER, optimizer: { name: 'sgd', lr, momentum: 0.9, weightDecay: wd } }, TINY_DATA, 2) as Moco;
+    const m = createMethod(
+      { method: cfg, encoder: TINY_ENCODER, optimizer: { name: 'sgd', lr, momentum: 0.9, weightDecay: wd } },
+      TINY_DATA,
+      2,
+    ) as Moco;
     const b = randomBatch(8, 5);
     const copy = m.net.copy(true); // theta_0
     const queue0 = m.queue.keys.clone();
@@ -168,11 +189,14 @@ describe('methods: MoCo trainStep is one SGD step on the MoCo loss (independent 
     // Keys: the key encoder after its EMA update (training-mode BN over the whole batch is permutation invariant).
     const k = tf.tidy(() => l2Normalize(m.keyNet.project(m.keyNet.forward(b.views[1], { training: true }))));
     const names = [...copy.params.keys()];
-    const { grads } = tf.variableGrads(() => {
-      const q = l2Normalize(copy.project(copy.forward(b.views[0], { training: true })));
-      const logits = tf.concat([q.mul(k).sum(1, true), tf.matMul(q, queue0, false, true)], 1).div(T);
-      return tf.logSoftmax(logits).slice([0, 0], [-1, 1]).mean().neg() as tf.Scalar;
-    }, names.map((n) => copy.params.get(n)!));
+    const { grads } = tf.variableGrads(
+      () => {
+        const q = l2Normalize(copy.project(copy.forward(b.views[0], { training: true })));
+        const logits = tf.concat([q.mul(k).sum(1, true), tf.matMul(q, queue0, false, true)], 1).div(T);
+        return tf.logSoftmax(logits).slice([0, 0], [-1, 1]).mean().neg() as tf.Scalar;
+      },
+      names.map((n) => copy.params.get(n)!),
+    );
     let worst = 0;
     for (const n of names) {
       const p0 = copy.params.get(n)!;

@@ -34,7 +34,12 @@ describe('models: encoders, split BN, momentum encoder', function () {
   }
 
   it('CIFAR stem: 3x3 stride-1 conv, no max-pool; MLP head Linear-ReLU-Linear; width multiplier', () => {
-    const net = createEncoder({ arch: 'resnet18', stem: 'cifar', width: 0.5 }, { imageSize: [32, 32], channels: 3 }, { kind: 'mlp', dim: 128 }, new Rng(2));
+    const net = createEncoder(
+      { arch: 'resnet18', stem: 'cifar', width: 0.5 },
+      { imageSize: [32, 32], channels: 3 },
+      { kind: 'mlp', dim: 128 },
+      new Rng(2),
+    );
     assert.deepEqual(net.params.get('conv1.weight')!.shape, [3, 3, 3, 32]);
     assert.equal(net.featureDim, 256);
     assert.deepEqual(net.params.get('fc.0.weight')!.shape, [256, 256]);
@@ -60,7 +65,10 @@ describe('models: encoders, split BN, momentum encoder', function () {
     const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
     const want = Math.sqrt(2 / (3 * 3 * 256));
     assert.ok(Math.abs(std - want) / want < 0.02, `std ${std} vs ${want}`);
-    assert.equal(count(net), 3 * 3 * (3 * 32 + 32 * 32 + 32 * 64 + 64 * 64 + 64 * 128 + 128 * 128 + 128 * 256 + 256 * 256) + 2 * (2 * 32 + 2 * 64 + 2 * 128 + 2 * 256));
+    assert.equal(
+      count(net),
+      3 * 3 * (3 * 32 + 32 * 32 + 32 * 64 + 64 * 64 + 64 * 128 + 128 * 128 + 128 * 256 + 256 * 256) + 2 * (2 * 32 + 2 * 64 + 2 * 128 + 2 * 256),
+    );
     net.dispose();
   });
 
@@ -71,7 +79,9 @@ describe('models: encoders, split BN, momentum encoder', function () {
     const w = (n: typeof a) => Array.from(n.params.get('stage1.0.conv.weight')!.dataSync());
     assert.deepEqual(w(a), w(b));
     assert.notDeepEqual(w(a), w(c));
-    [a, b, c].forEach((n) => { n.dispose(); });
+    [a, b, c].forEach((n) => {
+      n.dispose();
+    });
   });
 
   it('split BN in training: statistics per sub-batch (sample n in split n mod S), running stats as the reference SplitBatchNorm', async () => {
@@ -98,7 +108,8 @@ describe('models: encoders, split BN, momentum encoder', function () {
           for (const n of members) for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) vals.push(c[n][i][j][ch]);
           const m = vals.reduce((a, b) => a + b, 0) / vals.length;
           const v = vals.reduce((a, b) => a + (b - m) ** 2, 0) / vals.length;
-          for (const n of members) for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) ref[n][i][j][ch] = Math.max(0, (c[n][i][j][ch] - m) / Math.sqrt(v + BN_EPS));
+          for (const n of members)
+            for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) ref[n][i][j][ch] = Math.max(0, (c[n][i][j][ch] - m) / Math.sqrt(v + BN_EPS));
           newMean[ch] += ((1 - BN_MOMENTUM) * runMean[ch] + BN_MOMENTUM * m) / S;
           newVar[ch] += ((1 - BN_MOMENTUM) * runVar[ch] + (BN_MOMENTUM * v * vals.length) / (vals.length - 1)) / S;
         }
@@ -111,8 +122,12 @@ describe('models: encoders, split BN, momentum encoder', function () {
       assert.ok(err < 1e-4, `split BN output differs by ${err}`);
       const rm = Array.from(net.buffers.get('stage0.0.bn.running_mean')!.dataSync());
       const rv = Array.from(net.buffers.get('stage0.0.bn.running_var')!.dataSync());
-      rm.forEach((v, i) => { assert.ok(Math.abs(v - newMean[i]) < 1e-5, `running_mean ${v} vs ${newMean[i]}`); });
-      rv.forEach((v, i) => { assert.ok(Math.abs(v - newVar[i]) < 1e-4, `running_var ${v} vs ${newVar[i]}`); });
+      rm.forEach((v, i) => {
+        assert.ok(Math.abs(v - newMean[i]) < 1e-5, `running_mean ${v} vs ${newMean[i]}`);
+      });
+      rv.forEach((v, i) => {
+        assert.ok(Math.abs(v - newVar[i]) < 1e-4, `running_var ${v} vs ${newVar[i]}`);
+      });
       assert.throws(() => net.forward(tf.zeros([4, 4, 4, 2]) as tf.Tensor4D, { training: true, bnSplits: 3 }), /not a multiple of bnSplits 3/);
       tf.dispose([x, conv, y]);
       net.dispose();
@@ -146,7 +161,9 @@ describe('models: encoders, split BN, momentum encoder', function () {
     const qNow = Array.from(q.params.get('stage0.0.conv.weight')!.dataSync());
     momentumUpdate(k, q, 0.99);
     const kNew = k.params.get('stage0.0.conv.weight')!.dataSync();
-    kOld.forEach((v, i) => { assert.ok(Math.abs(kNew[i] - (0.99 * v + 0.01 * qNow[i])) < 1e-6); });
+    kOld.forEach((v, i) => {
+      assert.ok(Math.abs(kNew[i] - (0.99 * v + 0.01 * qNow[i])) < 1e-6);
+    });
     assert.throws(() => momentumUpdate(k, q, 1.5), /m must be in \[0, 1\]/);
     q.dispose();
     k.dispose();
@@ -168,7 +185,14 @@ describe('models: every architecture takes a training step on wasm', function ()
       const net = createEncoder({ arch, stem, width }, { imageSize: [16, 16], channels: 3 }, { kind: 'mlp', dim: 8 }, new Rng(1));
       const x = tf.randomNormal([4, 16, 16, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
       const vars = [...net.params.values()];
-      const { value, grads } = tf.variableGrads(() => net.project(net.forward(x, { training: true, bnSplits: 2 })).square().mean() as tf.Scalar, vars);
+      const { value, grads } = tf.variableGrads(
+        () =>
+          net
+            .project(net.forward(x, { training: true, bnSplits: 2 }))
+            .square()
+            .mean() as tf.Scalar,
+        vars,
+      );
       assert.ok(Number.isFinite(value.dataSync()[0]));
       assert.equal(Object.keys(grads).length, vars.length);
       for (const g of Object.values(grads)) assert.ok(g.dataSync().every(Number.isFinite));

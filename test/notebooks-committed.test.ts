@@ -13,9 +13,21 @@ const NB_DIR = path.join(__dirname, '..', 'notebooks');
 /** The same pattern as notebooks/clean.py: an absolute path under a machine's usual roots. */
 const ABS_PATH = /(?<![\w:/.])\/(?:work|home|root|tmp|Users|mnt|scratch|data|var|opt|srv)\/[\w.-]+/g;
 
-interface Output { output_type: string; text?: string | string[]; data?: Record<string, unknown> }
-interface Cell { cell_type: string; source: string | string[]; metadata: { tags?: string[] }; outputs?: Output[] }
-interface Notebook { cells: Cell[]; metadata: Record<string, unknown> }
+interface Output {
+  output_type: string;
+  text?: string | string[];
+  data?: Record<string, unknown>;
+}
+interface Cell {
+  cell_type: string;
+  source: string | string[];
+  metadata: { tags?: string[] };
+  outputs?: Output[];
+}
+interface Notebook {
+  cells: Cell[];
+  metadata: Record<string, unknown>;
+}
 
 const join = (x: unknown) => (Array.isArray(x) ? x.join('') : typeof x === 'string' ? x : '');
 
@@ -46,7 +58,10 @@ function committedNotebookProblems(nb: Notebook): string[] {
 }
 
 describe('notebooks: the committed copies rerun anywhere and read untrusted', () => {
-  const files = fs.readdirSync(NB_DIR).filter((f) => /^\d\d_.*\.ipynb$/.test(f)).sort();
+  const files = fs
+    .readdirSync(NB_DIR)
+    .filter((f) => /^\d\d_.*\.ipynb$/.test(f))
+    .sort();
 
   it('finds the notebooks', () => assert.ok(files.length >= 5, files.join(', ')));
 
@@ -65,14 +80,27 @@ describe('notebooks: the committed copies rerun anywhere and read untrusted', ()
       metadata: { papermill: { parameters: { DATA_DIR: '/work/x' } } },
       cells: [
         { cell_type: 'code', source: 'const BUDGET = "quick";', metadata: { tags: ['injected-parameters'] }, outputs: [] },
-        { cell_type: 'code', source: 'x', metadata: {}, outputs: [{ output_type: 'stream', text: 'wrote /home/me/results/a.csv' },
-          { output_type: 'display_data', data: { 'text/html': '<script>/* plotly.js v4.1 */</script>', 'application/vnd.plotly.v1+json': {} } }] },
+        {
+          cell_type: 'code',
+          source: 'x',
+          metadata: {},
+          outputs: [
+            { output_type: 'stream', text: 'wrote /home/me/results/a.csv' },
+            { output_type: 'display_data', data: { 'text/html': '<script>/* plotly.js v4.1 */</script>', 'application/vnd.plotly.v1+json': {} } },
+          ],
+        },
       ],
     };
     const p = committedNotebookProblems(bad).join('\n');
     for (const want of ['papermill', 'injected-parameters', '/home/me', '/work/x', '<script>', 'inlines plotly.js', 'without its static']) {
       assert.ok(p.includes(want), `expected a problem about ${want}:\n${p}`);
     }
-    assert.deepEqual(committedNotebookProblems({ metadata: {}, cells: [{ cell_type: 'markdown', source: 'see https://github.com/x/y and ../results/a.csv', metadata: {} }] }), []);
+    assert.deepEqual(
+      committedNotebookProblems({
+        metadata: {},
+        cells: [{ cell_type: 'markdown', source: 'see https://github.com/x/y and ../results/a.csv', metadata: {} }],
+      }),
+      [],
+    );
   });
 });

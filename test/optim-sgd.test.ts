@@ -55,7 +55,12 @@ describe('optim: SGD (torch.optim.SGD), LARS and learning-rate schedules', () =>
     it(`SGD matches a float64 re-implementation of PyTorch's update over 6 steps (nesterov=${nesterov})`, () => {
       const rng = new Rng(nesterov ? 2 : 1);
       const shapes = [[3, 4], [4]];
-      const init = shapes.map((s) => randn(rng, s.reduce((a, b) => a * b, 1)));
+      const init = shapes.map((s) =>
+        randn(
+          rng,
+          s.reduce((a, b) => a * b, 1),
+        ),
+      );
       const params = new Map(init.map((a, i) => [`p${i}`, tf.variable(tf.tensor(Float32Array.from(a), shapes[i]))]));
       const cfg: OptimizerConfig = { name: 'sgd', lr: 0.1, momentum: 0.9, weightDecay: 5e-4, nesterov };
       const opt = new SGD(cfg, params);
@@ -63,7 +68,9 @@ describe('optim: SGD (torch.optim.SGD), LARS and learning-rate schedules', () =>
       const gs = init.map((a) => lrs.map(() => randn(rng, a.length)));
       lrs.forEach((lr, t) => {
         const grads: Record<string, tf.Tensor> = {};
-        init.forEach((_a, i) => { grads[`p${i}`] = tf.tensor(Float32Array.from(gs[i][t]), shapes[i]); });
+        init.forEach((_a, i) => {
+          grads[`p${i}`] = tf.tensor(Float32Array.from(gs[i][t]), shapes[i]);
+        });
         opt.step(grads, lr);
         tf.dispose(Object.values(grads));
       });
@@ -82,7 +89,9 @@ describe('optim: SGD (torch.optim.SGD), LARS and learning-rate schedules', () =>
       assert.deepEqual(Array.from(opt2.getState().tensors['p0.momentum_buffer'].dataSync()), Array.from(st.tensors['p0.momentum_buffer'].dataSync()));
       opt.dispose();
       opt2.dispose();
-      params.forEach((v) => { v.dispose(); });
+      params.forEach((v) => {
+        v.dispose();
+      });
     });
   }
 
@@ -91,7 +100,9 @@ describe('optim: SGD (torch.optim.SGD), LARS and learning-rate schedules', () =>
     const opt = new SGD({ name: 'sgd', lr: 0.5, momentum: 0, weightDecay: 0.1 }, new Map([['w', p]]));
     opt.step({ w: tf.tensor1d([0.2, 0.4]) }, 0.5);
     const got = Array.from(p.dataSync());
-    [1 - 0.5 * (0.2 + 0.1), -2 - 0.5 * (0.4 - 0.2)].forEach((v, i) => { assert.ok(Math.abs(got[i] - v) < 1e-6); });
+    [1 - 0.5 * (0.2 + 0.1), -2 - 0.5 * (0.4 - 0.2)].forEach((v, i) => {
+      assert.ok(Math.abs(got[i] - v) < 1e-6);
+    });
   });
 
   it('LARS matches a float64 re-implementation (adapted weight, excluded bias)', () => {
@@ -105,7 +116,8 @@ describe('optim: SGD (torch.optim.SGD), LARS and learning-rate schedules', () =>
     const opt = new LARS({ name: 'lars', lr: 0.3, momentum: 0.9, weightDecay: 1e-4, trustCoefficient: 0.001 }, params);
     const gw = [0, 1, 2].map(() => randn(rng, 12));
     const gb = [0, 1, 2].map(() => randn(rng, 4));
-    for (let t = 0; t < 3; t++) opt.step({ 'fc.weight': tf.tensor2d(Float32Array.from(gw[t]), [3, 4]), 'fc.bias': tf.tensor1d(Float32Array.from(gb[t])) }, 0.3);
+    for (let t = 0; t < 3; t++)
+      opt.step({ 'fc.weight': tf.tensor2d(Float32Array.from(gw[t]), [3, 4]), 'fc.bias': tf.tensor1d(Float32Array.from(gb[t])) }, 0.3);
     assert.ok(relErr(params.get('fc.weight')!.dataSync(), refLars(w0, gw, 0.3, 0.9, 1e-4, 0.001, false)) < 1e-5);
     assert.ok(relErr(params.get('fc.bias')!.dataSync(), refLars(b0, gb, 0.3, 0.9, 1e-4, 0.001, true)) < 1e-5);
   });
@@ -115,7 +127,7 @@ describe('optim: SGD (torch.optim.SGD), LARS and learning-rate schedules', () =>
     assert.throws(() => new SGD({ name: 'sgd', lr: -1, momentum: 0.9, weightDecay: 0 }, new Map()), /optimizer.lr/);
   });
 
-  it('cosine per epoch is MoCo\'s lr * 0.5 * (1 + cos(pi * epoch / epochs))', () => {
+  it("cosine per epoch is MoCo's lr * 0.5 * (1 + cos(pi * epoch / epochs))", () => {
     for (const epoch of [0, 1, 50, 199]) {
       for (const step of [0, 17]) {
         const want = 0.06 * 0.5 * (1 + Math.cos((Math.PI * epoch) / 200));

@@ -1,8 +1,25 @@
 import { strict as assert } from 'node:assert';
 import {
-  plotlyFigureHtml, standaloneHtml, plotlyLibrarySource, lineFigure, ablationFigure, curvesFigure,
-  scatterByClassFigure, tableHtml, toCsv, dataFrameHtml, tableText, showFigure, showTable, progressDisplay,
-  setDisplaySink, writeCsv, figureSvg, barFigure, writeFigureHtml, type MimeBundle,
+  plotlyFigureHtml,
+  standaloneHtml,
+  plotlyLibrarySource,
+  lineFigure,
+  ablationFigure,
+  curvesFigure,
+  scatterByClassFigure,
+  tableHtml,
+  toCsv,
+  dataFrameHtml,
+  tableText,
+  showFigure,
+  showTable,
+  progressDisplay,
+  setDisplaySink,
+  writeCsv,
+  figureSvg,
+  barFigure,
+  writeFigureHtml,
+  type MimeBundle,
 } from '../src/plots';
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -52,16 +69,44 @@ describe('plots: offline HTML', () => {
   });
 
   it('figure builders: error bars, log-x, subplots, scatter by class, and shape errors', () => {
-    const ab = ablationFigure([{ value: 4096, mean: 0.5, std: 0.02 }, { value: 256, mean: 0.4, std: 0.01 }], { logX: true, paper: [{ value: 4096, score: 59 }] });
+    const ab = ablationFigure(
+      [
+        { value: 4096, mean: 0.5, std: 0.02 },
+        { value: 256, mean: 0.4, std: 0.01 },
+      ],
+      { logX: true, paper: [{ value: 4096, score: 59 }] },
+    );
     assert.deepEqual(ab.data[0].x, [256, 4096], 'sorted by the swept value');
     assert.deepEqual((ab.data[0].error_y as { array: number[] }).array, [0.01, 0.02]);
     assert.equal((ab.layout!.xaxis as { type: string }).type, 'log');
     assert.equal(ab.data[1].yaxis, 'y2');
-    const cv = curvesFigure([{ name: 'run', history: [{ epoch: 0, loss: 2 }, { epoch: 1, loss: 1.5, knn: 0.3 }] }], ['loss', 'knn']);
+    const cv = curvesFigure(
+      [
+        {
+          name: 'run',
+          history: [
+            { epoch: 0, loss: 2 },
+            { epoch: 1, loss: 1.5, knn: 0.3 },
+          ],
+        },
+      ],
+      ['loss', 'knn'],
+    );
     assert.equal(cv.data.length, 2);
     assert.deepEqual(cv.data[1].x, [1], 'missing values are skipped, not drawn as 0');
-    const sc = scatterByClassFigure([[0, 0], [1, 1], [2, 2]], [1, 0, 1], ['cat', 'dog']);
-    assert.deepEqual(sc.data.map((d) => d.name), ['cat', 'dog']);
+    const sc = scatterByClassFigure(
+      [
+        [0, 0],
+        [1, 1],
+        [2, 2],
+      ],
+      [1, 0, 1],
+      ['cat', 'dog'],
+    );
+    assert.deepEqual(
+      sc.data.map((d) => d.name),
+      ['cat', 'dog'],
+    );
     assert.deepEqual(sc.data[1].x, [0, 2]);
     assert.throws(() => lineFigure([{ name: 's', x: [1, 2], y: [1] }]), /x of length 2 but y of length 1/);
     assert.throws(() => scatterByClassFigure([[0, 0]], [0, 1], ['a']), /1 points but 2 labels/);
@@ -100,7 +145,7 @@ describe('plots: tables and CSV', () => {
       "const before = tf.getKernel('UnsortedSegmentSum', 'cpu').kernelFunc;",
       "const df = p.dataFrameOf([{ a: 1, b: 'x,y' }, { a: 2.5, b: 'z' }]);",
       "const same = tf.getKernel('UnsortedSegmentSum', 'cpu').kernelFunc === before;",
-      "process.stdout.write(JSON.stringify({ html: p.dataFrameHtml(df), csv: p.toCsv(df), same }));",
+      'process.stdout.write(JSON.stringify({ html: p.dataFrameHtml(df), csv: p.toCsv(df), same }));',
     ].join('\n');
     const child = spawnSync(process.execPath, ['-r', 'tsx/cjs', '-e', script], { cwd: path.join(__dirname, '..'), encoding: 'utf8' });
     assert.equal(child.status, 0, child.stderr);
@@ -162,9 +207,18 @@ describe('plots: notebook display helpers', () => {
     pd.finish();
     assert.equal(sent.length, 3);
     assert.equal(sent[0].update, false);
-    assert.ok(sent.slice(1).every((s) => s.update && s.id === sent[0].id), 'later sends update the same display');
-    assert.deepEqual(pd.history.loss.map((p) => p.y), [2.5, 2.0]);
-    assert.deepEqual(pd.history.knn.map((p) => p.y), [0.3]);
+    assert.ok(
+      sent.slice(1).every((s) => s.update && s.id === sent[0].id),
+      'later sends update the same display',
+    );
+    assert.deepEqual(
+      pd.history.loss.map((p) => p.y),
+      [2.5, 2.0],
+    );
+    assert.deepEqual(
+      pd.history.knn.map((p) => p.y),
+      [0.3],
+    );
     assert.ok((sent[2].bundle['text/html'] as string).includes('<svg'), 'sparkline drawn');
     assert.match(sent[2].bundle['text/plain'] as string, /epoch 1\/2.*loss=2 .*knn=0\.3000.*done/);
   });
@@ -179,8 +233,14 @@ describe('plots: notebook display helpers', () => {
     ev('train', 2, 2, 2.5); // throttled
     ev('done', 2, 4, 2.4, { knnAcc: 0.3 });
     assert.equal(sent.length, 3, 'first event, epoch end and done are drawn');
-    assert.deepEqual(pd.history.loss.map((p) => p.x), [0.5, 1, 1.5, 2]);
-    assert.deepEqual(pd.history.knnAcc, [{ x: 1, y: 0.25 }, { x: 2, y: 0.3 }]);
+    assert.deepEqual(
+      pd.history.loss.map((p) => p.x),
+      [0.5, 1, 1.5, 2],
+    );
+    assert.deepEqual(pd.history.knnAcc, [
+      { x: 1, y: 0.25 },
+      { x: 2, y: 0.3 },
+    ]);
     const html = sent[2].bundle['text/html'] as string;
     assert.ok(html.includes('width:100.0%'), 'bar full at the end');
     assert.ok(!html.includes('imagesPerSec <svg'), 'throughput is text only');
@@ -193,8 +253,15 @@ describe('plots: static SVG of a figure', () => {
   const circles = (svg: string) => (svg.match(/<circle /g) ?? []).length;
 
   it('draws every line trace and marker, with title, axis titles and legend', () => {
-    const svg = figureSvg(lineFigure([{ name: 'a', x: [1, 2, 3], y: [1, 4, 9] }, { name: 'b', x: [1, 2, 3], y: [2, 3, 4] }],
-      { title: 'K & m', x: { title: 'epoch' }, y: { title: 'kNN' } }));
+    const svg = figureSvg(
+      lineFigure(
+        [
+          { name: 'a', x: [1, 2, 3], y: [1, 4, 9] },
+          { name: 'b', x: [1, 2, 3], y: [2, 3, 4] },
+        ],
+        { title: 'K & m', x: { title: 'epoch' }, y: { title: 'kNN' } },
+      ),
+    );
     assert.equal(paths(svg), 2);
     assert.equal(circles(svg), 6 + 2, '3 markers per trace + 2 legend swatches');
     for (const t of ['K &amp; m', '>epoch<', '>kNN<', '>a<', '>b<']) assert.ok(svg.includes(t), `missing ${t}`);
@@ -212,19 +279,71 @@ describe('plots: static SVG of a figure', () => {
   });
 
   it('stacked subplots, a right-hand axis, bars on categories and heatmaps', () => {
-    const curves = curvesFigure([{ name: 'r', history: [{ epoch: 1, loss: 3, knnAcc: 0.2 }, { epoch: 2, loss: 2, knnAcc: 0.3 }] }], ['loss', 'knnAcc']);
+    const curves = curvesFigure(
+      [
+        {
+          name: 'r',
+          history: [
+            { epoch: 1, loss: 3, knnAcc: 0.2 },
+            { epoch: 2, loss: 2, knnAcc: 0.3 },
+          ],
+        },
+      ],
+      ['loss', 'knnAcc'],
+    );
     assert.equal(paths(figureSvg(curves)), 2, 'one line per subplot');
-    const ab = ablationFigure([{ value: 0.1, mean: 0.3 }, { value: 0.2, mean: 0.4 }], { paper: [{ value: 0.1, score: 60 }, { value: 0.2, score: 61 }] });
+    const ab = ablationFigure(
+      [
+        { value: 0.1, mean: 0.3 },
+        { value: 0.2, mean: 0.4 },
+      ],
+      {
+        paper: [
+          { value: 0.1, score: 60 },
+          { value: 0.2, score: 61 },
+        ],
+      },
+    );
     const abSvg = figureSvg(ab);
     assert.equal(paths(abSvg), 2);
     assert.ok(abSvg.includes('>60<') || abSvg.includes('>60.5<') || abSvg.includes('>61<'), 'right axis ticks in the paper units');
-    const bars = figureSvg(barFigure([{ name: 'MoCo', value: 0.5 }, { name: 'MoCHi', value: 0.6 }]));
+    const bars = figureSvg(
+      barFigure([
+        { name: 'MoCo', value: 0.5 },
+        { name: 'MoCHi', value: 0.6 },
+      ]),
+    );
     assert.equal((bars.match(/<rect x=/g) ?? []).length, 2);
     assert.ok(bars.includes('>MoCo<') && bars.includes('>MoCHi<'));
-    const heat = figureSvg({ data: [{ type: 'heatmap', z: [[1, 2], [3, 4]], x: ['a', 'b'], y: ['a', 'b'] }] });
+    const heat = figureSvg({
+      data: [
+        {
+          type: 'heatmap',
+          z: [
+            [1, 2],
+            [3, 4],
+          ],
+          x: ['a', 'b'],
+          y: ['a', 'b'],
+        },
+      ],
+    });
     assert.equal((heat.match(/<rect x=/g) ?? []).length, 4);
     const rowY = (svg: string) => [...svg.matchAll(/<rect x="[\d.]+" y="([\d.]+)"/g)].map((m) => Number(m[1]));
-    const down = figureSvg({ data: [{ type: 'heatmap', z: [[1, 2], [3, 4]], x: ['a', 'b'], y: ['a', 'b'] }], layout: { yaxis: { autorange: 'reversed' } } });
+    const down = figureSvg({
+      data: [
+        {
+          type: 'heatmap',
+          z: [
+            [1, 2],
+            [3, 4],
+          ],
+          x: ['a', 'b'],
+          y: ['a', 'b'],
+        },
+      ],
+      layout: { yaxis: { autorange: 'reversed' } },
+    });
     assert.ok(rowY(heat)[0] > rowY(heat)[2] && rowY(down)[0] < rowY(down)[2], 'autorange reversed puts the first row on top');
   });
 

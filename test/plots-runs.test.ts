@@ -4,11 +4,26 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setDisplaySink, type MimeBundle } from '../src/plots';
 import {
-  groupSeries, ourPoints, alignUniformFigure, recordsOf, runHistory, groupTableRows, embeddingFigure,
-  sweepProgressDisplay, runCurvesFigure, type GroupRow, type RunRecord,
+  groupSeries,
+  ourPoints,
+  alignUniformFigure,
+  recordsOf,
+  runHistory,
+  groupTableRows,
+  embeddingFigure,
+  sweepProgressDisplay,
+  runCurvesFigure,
+  type GroupRow,
+  type RunRecord,
 } from '../src/results';
 
-const g = (params: Record<string, string | number | boolean>, seeds: number, knn: number, knnStd: number, extra: Record<string, unknown> = {}): GroupRow =>
+const g = (
+  params: Record<string, string | number | boolean>,
+  seeds: number,
+  knn: number,
+  knnStd: number,
+  extra: Record<string, unknown> = {},
+): GroupRow =>
   ({ group: JSON.stringify(params), params, seeds, knnAcc: knn, knnAccStd: knnStd, linearAcc: null, linearAccStd: null, ...extra }) as GroupRow;
 
 describe('plots: notebook views of sweep results', () => {
@@ -24,14 +39,23 @@ describe('plots: notebook views of sweep results', () => {
     assert.deepEqual(k.y, [0.4, 0.5]);
     assert.deepEqual(k.error, [0.01, 0.02]);
     const byM = groupSeries(groups, 'K', 'knnAcc', ['sweep']);
-    assert.deepEqual(byM.map((s) => s.name), ['sweep=K', 'sweep=m']);
+    assert.deepEqual(
+      byM.map((s) => s.name),
+      ['sweep=K', 'sweep=m'],
+    );
     assert.equal(byM[1].error, undefined, 'one seed: no error bars');
     assert.throws(() => groupSeries(groups, 'K', 'linearAcc'), /no group has numeric 'K' and 'linearAcc'/);
   });
 
   it('ourPoints and groupTableRows read means, stds and labels', () => {
     const pts = ourPoints(groups, 'K', 'knnAcc', { sweep: 'K' }, (p) => `K=${p.K}`);
-    assert.deepEqual(pts.map((p) => [p.value, p.mean, p.std, p.seeds]), [['K=4096', 0.5, 0.02, 3], ['K=256', 0.4, 0.01, 3]]);
+    assert.deepEqual(
+      pts.map((p) => [p.value, p.mean, p.std, p.seeds]),
+      [
+        ['K=4096', 0.5, 0.02, 3],
+        ['K=256', 0.4, 0.01, 3],
+      ],
+    );
     const rows = groupTableRows(groups, ['knnAcc', 'linearAcc']);
     assert.deepEqual(rows[0], { sweep: 'K', K: 4096, m: 0.99, seeds: 3, knnAcc: 0.5, 'knnAcc std': 0.02 });
     assert.deepEqual(rows[2], { sweep: 'm', K: 1024, m: 0, seeds: 1, knnAcc: 0.1 }, 'no std column for one seed, null metrics left out');
@@ -39,17 +63,31 @@ describe('plots: notebook views of sweep results', () => {
 
   it('alignUniformFigure labels one marker per group that has both numbers', () => {
     const fig = alignUniformFigure(groups, (p) => `K=${p.K}`);
-    assert.deepEqual(fig.data.map((d) => d.name), ['K=4096', 'K=256']);
+    assert.deepEqual(
+      fig.data.map((d) => d.name),
+      ['K=4096', 'K=256'],
+    );
     assert.deepEqual(fig.data[1].x, [0.3]);
     assert.throws(() => alignUniformFigure([groups[2]], () => 'x'), /no group has alignment and uniformity/);
   });
 
   it('runHistory merges epoch and eval lines; recordsOf keeps the sweep order; runCurvesFigure needs metrics', () => {
-    const rec = (runId: string, metrics: RunRecord['metrics']) => ({ runId, dir: '', config: { name: runId } as RunRecord['config'], metrics }) as RunRecord;
-    const a = rec('a', [{ type: 'epoch', epoch: 1, loss: 3 }, { type: 'eval', epoch: 1, knnAcc: 0.2 }, { type: 'epoch', epoch: 2, loss: 2.5 }]);
-    assert.deepEqual(runHistory(a), [{ epoch: 1, loss: 3, knnAcc: 0.2 }, { epoch: 2, loss: 2.5 }]);
+    const rec = (runId: string, metrics: RunRecord['metrics']) =>
+      ({ runId, dir: '', config: { name: runId } as RunRecord['config'], metrics }) as RunRecord;
+    const a = rec('a', [
+      { type: 'epoch', epoch: 1, loss: 3 },
+      { type: 'eval', epoch: 1, knnAcc: 0.2 },
+      { type: 'epoch', epoch: 2, loss: 2.5 },
+    ]);
+    assert.deepEqual(runHistory(a), [
+      { epoch: 1, loss: 3, knnAcc: 0.2 },
+      { epoch: 2, loss: 2.5 },
+    ]);
     const b = rec('b', []);
-    assert.deepEqual(recordsOf([a, b], ['b', 'x', 'a']).map((r) => r.runId), ['b', 'a']);
+    assert.deepEqual(
+      recordsOf([a, b], ['b', 'x', 'a']).map((r) => r.runId),
+      ['b', 'a'],
+    );
     assert.equal(runCurvesFigure([a, b], ['loss', 'knnAcc']).data.length, 2);
     assert.throws(() => runCurvesFigure([b]), /none of the runs has metrics/);
   });
@@ -57,9 +95,24 @@ describe('plots: notebook views of sweep results', () => {
   it('embeddingFigure reads embeddings.json and names a missing file', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cwb-emb-'));
     assert.throws(() => embeddingFigure(dir), /embeddings\.json does not exist/);
-    fs.writeFileSync(path.join(dir, 'embeddings.json'), JSON.stringify({ points: [[0, 1], [1, 0], [2, 2]], labels: [0, 1, 0], classNames: ['cat', 'dog'], explainedVariance: [0.5, 0.25] }));
+    fs.writeFileSync(
+      path.join(dir, 'embeddings.json'),
+      JSON.stringify({
+        points: [
+          [0, 1],
+          [1, 0],
+          [2, 2],
+        ],
+        labels: [0, 1, 0],
+        classNames: ['cat', 'dog'],
+        explainedVariance: [0.5, 0.25],
+      }),
+    );
     const fig = embeddingFigure(dir);
-    assert.deepEqual(fig.data.map((d) => d.name), ['cat', 'dog']);
+    assert.deepEqual(
+      fig.data.map((d) => d.name),
+      ['cat', 'dog'],
+    );
     assert.match(String((fig.layout!.title as { text: string }).text), /3 test embeddings \(75\.0% of variance\)/);
     fs.rmSync(dir, { recursive: true });
   });

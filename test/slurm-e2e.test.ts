@@ -136,17 +136,33 @@ describe('sweeps on a real Slurm (one-node localhost cluster)', function () {
       const r = spawnSync(which(cmd) as string, args, { env, encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`${cmd} did not start (${r.status}): ${r.stderr}`);
     };
-    start('munged', [`--key-file=${key}`, `--socket=${path.join(dir, 'munge.sock')}`, `--pid-file=${path.join(dir, 'munged.pid')}`, `--log-file=${path.join(dir, 'munged.log')}`, `--seed-file=${path.join(dir, 'munge.seed')}`, '--force'], path.join(dir, 'munged.pid'));
+    start(
+      'munged',
+      [
+        `--key-file=${key}`,
+        `--socket=${path.join(dir, 'munge.sock')}`,
+        `--pid-file=${path.join(dir, 'munged.pid')}`,
+        `--log-file=${path.join(dir, 'munged.log')}`,
+        `--seed-file=${path.join(dir, 'munge.seed')}`,
+        '--force',
+      ],
+      path.join(dir, 'munged.pid'),
+    );
     await waitFor('the munge socket', 10_000, () => fs.existsSync(path.join(dir, 'munge.sock')));
     start('slurmctld', ['-f', conf], path.join(dir, 'slurmctld.pid'));
     start('slurmd', ['-f', conf, '-N', host], path.join(dir, 'slurmd.pid'));
-    await waitFor('the node to be idle', 30_000, () => {
-      try {
-        return /idle/.test(slurm('sinfo', ['-h', '-o', '%T']));
-      } catch {
-        return false;
-      }
-    }, 500);
+    await waitFor(
+      'the node to be idle',
+      30_000,
+      () => {
+        try {
+          return /idle/.test(slurm('sinfo', ['-h', '-o', '%T']));
+        } catch {
+          return false;
+        }
+      },
+      500,
+    );
   });
 
   after(async () => {
@@ -155,7 +171,12 @@ describe('sweeps on a real Slurm (one-node localhost cluster)', function () {
     if (jobId) {
       try {
         slurm('scancel', [jobId]);
-        await waitFor('the jobs to end', 30_000, () => slurm('squeue', ['-h', '-j', jobId, '-t', 'running,pending,completing', '-o', '%T']) === '', 500);
+        await waitFor(
+          'the jobs to end',
+          30_000,
+          () => slurm('squeue', ['-h', '-j', jobId, '-t', 'running,pending,completing', '-o', '%T']) === '',
+          500,
+        );
       } catch {
         /* the controller is gone already */
       }
@@ -185,10 +206,30 @@ describe('sweeps on a real Slurm (one-node localhost cluster)', function () {
     const slurmResults = path.join(dir, 'slurm-results');
     const localResults = path.join(dir, 'local-results');
     // The local reference runs meanwhile (same backend, same code).
-    const local: ChildProcess = spawn(process.execPath, cwbArgs(['sweep', 'moco-queue', '--budget', 'smoke', '--results-dir', localResults, '--quiet']), { env, cwd: ROOT, stdio: 'ignore' });
+    const local: ChildProcess = spawn(
+      process.execPath,
+      cwbArgs(['sweep', 'moco-queue', '--budget', 'smoke', '--results-dir', localResults, '--quiet']),
+      { env, cwd: ROOT, stdio: 'ignore' },
+    );
     const localDone = new Promise<number | null>((r) => local.on('close', r));
 
-    const gen = spawnSync(process.execPath, cwbArgs(['sweep', 'moco-queue', '--budget', 'smoke', '--slurm', '--backend', 'wasm', '--results-dir', slurmResults, '--launcher', `${process.execPath} --require ${TSX} ${CLI}`]), { env, cwd: ROOT, encoding: 'utf8' });
+    const gen = spawnSync(
+      process.execPath,
+      cwbArgs([
+        'sweep',
+        'moco-queue',
+        '--budget',
+        'smoke',
+        '--slurm',
+        '--backend',
+        'wasm',
+        '--results-dir',
+        slurmResults,
+        '--launcher',
+        `${process.execPath} --require ${TSX} ${CLI}`,
+      ]),
+      { env, cwd: ROOT, encoding: 'utf8' },
+    );
     assert.equal(gen.status, 0, gen.stderr);
     const script = path.join(dir, 'sweep.sh');
     fs.writeFileSync(script, gen.stdout);
@@ -203,10 +244,15 @@ describe('sweeps on a real Slurm (one-node localhost cluster)', function () {
     assert.equal(path.basename(victimDir), runId(points[victim].config));
     await waitFor(`task ${victim} to start training`, 90_000, () => fs.existsSync(path.join(victimDir, 'run.lock')), 50);
     slurm('scancel', [`${job}_${victim}`]);
-    await waitFor(`task ${victim} to stop`, 60_000, () => {
-      const st = slurm('squeue', ['-h', '-t', 'all', '-j', `${job}_${victim}`, '-o', '%T']);
-      return /CANCELLED|COMPLETED|FAILED/.test(st) || st === '';
-    }, 300);
+    await waitFor(
+      `task ${victim} to stop`,
+      60_000,
+      () => {
+        const st = slurm('squeue', ['-h', '-t', 'all', '-j', `${job}_${victim}`, '-o', '%T']);
+        return /CANCELLED|COMPLETED|FAILED/.test(st) || st === '';
+      },
+      300,
+    );
     assert.ok(!fs.existsSync(path.join(victimDir, 'summary.json')), 'the task was cancelled before it finished');
     const out0 = path.join(dir, `slurm-cwb-moco-queue-smoke-${job}_${victim}.out`);
     const log0 = () => (fs.existsSync(out0) ? fs.readFileSync(out0, 'utf8') : '');
@@ -218,13 +264,26 @@ describe('sweeps on a real Slurm (one-node localhost cluster)', function () {
     // A requeued job waits (BeginTime) before it is eligible again; let it start now.
     slurm('scontrol', ['update', `jobid=${job}_${victim}`, 'StartTime=now']);
 
-    await waitFor('the array to finish', 200_000, () => {
-      const states = slurm('squeue', ['-h', '-t', 'all', '-j', job, '-o', '%T']).split('\n').filter(Boolean);
-      return states.length > 0 && states.every((s) => /COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY/.test(s)) ? states : undefined;
-    }, 1000);
+    await waitFor(
+      'the array to finish',
+      200_000,
+      () => {
+        const states = slurm('squeue', ['-h', '-t', 'all', '-j', job, '-o', '%T']).split('\n').filter(Boolean);
+        return states.length > 0 && states.every((s) => /COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY/.test(s)) ? states : undefined;
+      },
+      1000,
+    );
     const states = slurm('squeue', ['-h', '-t', 'all', '-j', job, '-o', '%i %T']);
     for (let i = 0; i < points.length; i++) {
-      assert.match(states, new RegExp(`${job}_${i} COMPLETED`), `task ${i} completed:\n${states}\n${fs.readdirSync(dir).filter((f) => f.endsWith('.out')).map((f) => fs.readFileSync(path.join(dir, f), 'utf8').slice(-600)).join('\n')}`);
+      assert.match(
+        states,
+        new RegExp(`${job}_${i} COMPLETED`),
+        `task ${i} completed:\n${states}\n${fs
+          .readdirSync(dir)
+          .filter((f) => f.endsWith('.out'))
+          .map((f) => fs.readFileSync(path.join(dir, f), 'utf8').slice(-600))
+          .join('\n')}`,
+      );
     }
 
     const rep = spawnSync(process.execPath, cwbArgs(['report', '--results-dir', slurmResults]), { env, cwd: ROOT, encoding: 'utf8' });
@@ -233,7 +292,10 @@ describe('sweeps on a real Slurm (one-node localhost cluster)', function () {
     const got = csvRows(path.join(slurmResults, ab.base.experiment, 'results.csv'));
     const want = csvRows(path.join(localResults, ab.base.experiment, 'results.csv'));
     assert.equal(got.length, points.length);
-    assert.deepEqual(got.map((r) => r.status), new Array(points.length).fill('complete'));
+    assert.deepEqual(
+      got.map((r) => r.status),
+      new Array(points.length).fill('complete'),
+    );
     assert.equal(new Set(got.map((r) => r.runId)).size, points.length, 'each point once');
     assert.deepEqual(got, want);
     for (const p of points) {

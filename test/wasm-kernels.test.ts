@@ -40,7 +40,11 @@ function convGrads(xv: Float32Array, xs: number[], wv: Float32Array, ws: number[
     const x = tf.tensor4d(xv, xs as [number, number, number, number]);
     const w = tf.tensor4d(wv, ws as [number, number, number, number]);
     const r = tf.tensor(rv, ys);
-    const f = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad).mul(r).sum();
+    const f = (a: tf.Tensor, b: tf.Tensor) =>
+      tf
+        .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad)
+        .mul(r)
+        .sum();
     const [gx, gw] = tf.grads(f)([x, w]);
     return [tf.conv2d(x, w, stride, pad), gx, gw];
   };
@@ -73,9 +77,42 @@ describe('wasm training kernels', function () {
     { x: [2, 11, 10, 3], k: 5, cout: 4, stride: 2, pad: 'same' },
     { x: [1, 13, 12, 2], k: 7, cout: 3, stride: 2, pad: 'same' },
     { x: [1, 13, 12, 2], k: 7, cout: 3, stride: 1, pad: 'valid' },
-    { x: [2, 9, 7, 3], k: 3, cout: 4, stride: 1, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] },
-    { x: [2, 11, 10, 2], k: 7, cout: 3, stride: 2, pad: [[0, 0], [3, 2], [1, 4], [0, 0]] },
-    { x: [2, 10, 9, 3], k: 3, cout: 4, stride: 2, pad: [[0, 0], [4, 0], [0, 5], [0, 0]] },
+    {
+      x: [2, 9, 7, 3],
+      k: 3,
+      cout: 4,
+      stride: 1,
+      pad: [
+        [0, 0],
+        [2, 0],
+        [1, 3],
+        [0, 0],
+      ],
+    },
+    {
+      x: [2, 11, 10, 2],
+      k: 7,
+      cout: 3,
+      stride: 2,
+      pad: [
+        [0, 0],
+        [3, 2],
+        [1, 4],
+        [0, 0],
+      ],
+    },
+    {
+      x: [2, 10, 9, 3],
+      k: 3,
+      cout: 4,
+      stride: 2,
+      pad: [
+        [0, 0],
+        [4, 0],
+        [0, 5],
+        [0, 0],
+      ],
+    },
     { x: [4, 32, 32, 16], k: 3, cout: 8, stride: 2, pad: 'same' },
   ];
   for (const c of cases) {
@@ -146,9 +183,17 @@ describe('wasm training kernels', function () {
     const rv1 = rand([6, 2, 3, 3], 10);
     const f = () => {
       const t = tf.tensor3d(tv, [6, 4, 3]);
-      const g0 = tf.grad((a: tf.Tensor) => tf.gather(a, tf.tensor1d([0, 5, 0, 2, 0], 'int32'), 0).mul(tf.tensor(rv0, [5, 4, 3])).sum())(t);
+      const g0 = tf.grad((a: tf.Tensor) =>
+        tf
+          .gather(a, tf.tensor1d([0, 5, 0, 2, 0], 'int32'), 0)
+          .mul(tf.tensor(rv0, [5, 4, 3]))
+          .sum(),
+      )(t);
       const g1 = tf.grad((a: tf.Tensor) =>
-        tf.gather(a, tf.tensor2d([3, 1, 3, 3, 0, 1], [2, 3], 'int32'), 1).mul(tf.tensor(rv1, [6, 2, 3, 3])).sum(),
+        tf
+          .gather(a, tf.tensor2d([3, 1, 3, 3, 0, 1], [2, 3], 'int32'), 1)
+          .mul(tf.tensor(rv1, [6, 2, 3, 3]))
+          .sum(),
       )(t);
       return [g0, g1];
     };

@@ -17,12 +17,18 @@ describe('threaded wasm backend', function () {
       timeout: 240000,
     });
     assert.strictEqual(r.status, 0, `child failed (status ${r.status}, signal ${r.signal}): ${r.stderr}`);
-    const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+    const line = r.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .pop();
     assert.ok(line, `no JSON result in: ${r.stdout}`);
     const out = JSON.parse(line) as { backend: string; threads: number; relErr: number[] };
     assert.strictEqual(out.backend, 'wasm');
     assert.strictEqual(out.threads, 2);
-    out.relErr.forEach((e, i) => { assert.ok(e < 1e-4, `${['conv2d', 'dx', 'dw'][i]} relative error ${e}`); });
+    out.relErr.forEach((e, i) => {
+      assert.ok(e < 1e-4, `${['conv2d', 'dx', 'dw'][i]} relative error ${e}`);
+    });
   });
 
   it('refuses to switch once the wasm backend has started', async () => {

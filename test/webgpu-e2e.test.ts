@@ -44,7 +44,10 @@ const noiseLines = (stderr: string) => stderr.split('\n').filter((l) => NATIVE_N
 
 describe('webgpu: software adapters and native messages', () => {
   it('a software or fallback adapter is recognised, a GPU is not', () => {
-    assert.match(softwareAdapterReason({ vendor: 'mesa', architecture: 'software', device: 'llvmpipe', description: 'llvmpipe: Mesa 25.0.7' }), /software/);
+    assert.match(
+      softwareAdapterReason({ vendor: 'mesa', architecture: 'software', device: 'llvmpipe', description: 'llvmpipe: Mesa 25.0.7' }),
+      /software/,
+    );
     assert.match(softwareAdapterReason({ description: 'llvmpipe (LLVM 15.0.6, 256 bits)' }), /llvmpipe/);
     assert.match(softwareAdapterReason({ vendor: 'google', device: 'SwiftShader Device (Subzero)' }), /SwiftShader/i);
     assert.match(softwareAdapterReason({ vendor: 'nvidia', isFallbackAdapter: true }), /fallback/);
@@ -59,7 +62,12 @@ describe('webgpu: software adapters and native messages', () => {
       '    at CheckVkSuccessImpl (/home/runner/work/node-webgpu/node-webgpu/third_party/dawn/src/dawn/native/vulkan/VulkanError.cpp:106)',
     ])
       assert.ok(NATIVE_NOISE.test(l), l);
-    for (const l of ['[cwb] backend: webgpu (mesa ...)', 'moco-queue-smoke: 6/6 runs complete in 146.5 s', 'cwb: backend ...', '(node:123) Warning: something'])
+    for (const l of [
+      '[cwb] backend: webgpu (mesa ...)',
+      'moco-queue-smoke: 6/6 runs complete in 146.5 s',
+      'cwb: backend ...',
+      '(node:123) Warning: something',
+    ])
       assert.ok(!NATIVE_NOISE.test(l), l);
   });
 });
@@ -128,7 +136,14 @@ describe('webgpu: end to end', function () {
       const r = spawnSync('bash', [path.join(ROOT, 'notebooks', 'run.sh'), '00_quickstart'], {
         cwd: ROOT,
         encoding: 'utf8',
-        env: { ...process.env, CWB_BUDGET: 'smoke', CWB_BACKEND: 'webgpu', CWB_NB_OUT: work, CWB_RESULTS_DIR: path.join(work, 'results'), CWB_CELL_TIMEOUT: '900' },
+        env: {
+          ...process.env,
+          CWB_BUDGET: 'smoke',
+          CWB_BACKEND: 'webgpu',
+          CWB_NB_OUT: work,
+          CWB_RESULTS_DIR: path.join(work, 'results'),
+          CWB_CELL_TIMEOUT: '900',
+        },
         maxBuffer: 64 * 1024 * 1024,
       });
       // eslint-disable-next-line no-console
@@ -138,7 +153,11 @@ describe('webgpu: end to end', function () {
         cells: { outputs?: { output_type: string; text?: string | string[]; data?: Record<string, unknown> }[] }[];
       };
       const outputs = nb.cells.flatMap((c) => c.outputs ?? []);
-      assert.deepEqual(outputs.filter((o) => o.output_type === 'error'), [], 'error outputs');
+      assert.deepEqual(
+        outputs.filter((o) => o.output_type === 'error'),
+        [],
+        'error outputs',
+      );
       const text = outputs.map((o) => [o.text ?? '', ...Object.values(o.data ?? {}).filter((v) => typeof v === 'string')].flat().join('')).join('\n');
       assert.match(text, /webgpu/, 'the notebook reports the webgpu backend');
     } finally {

@@ -31,7 +31,8 @@ export function webgpuUnavailable(): Promise<string> {
 export async function requireWebgpu(ctx: Mocha.Context): Promise<void> {
   const why = await webgpuUnavailable();
   if (!why) return;
-  if (process.env.CI === 'true' && process.env.CWB_SKIP_WEBGPU !== '1') throw new Error(`CI runs the webgpu group, but webgpu is unavailable: ${why}`);
+  if (process.env.CI === 'true' && process.env.CWB_SKIP_WEBGPU !== '1')
+    throw new Error(`CI runs the webgpu group, but webgpu is unavailable: ${why}`);
   // eslint-disable-next-line no-console
   console.log(`      skipped: webgpu unavailable (${why.slice(0, 200)})`);
   ctx.skip();

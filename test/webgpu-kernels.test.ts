@@ -40,7 +40,11 @@ describe('webgpu: training kernels match the cpu backend', function () {
           const x = tf.randomNormal([2, 9, 9, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
           const w = tf.randomNormal([3, 3, 3, 5], 0, 0.3, 'float32', 2) as tf.Tensor4D;
           const r = tf.randomNormal(tf.conv2d(x, w, stride, pad).shape, 0, 1, 'float32', 3);
-          const f = (xx: tf.Tensor, ww: tf.Tensor) => tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, stride, pad).mul(r).sum();
+          const f = (xx: tf.Tensor, ww: tf.Tensor) =>
+            tf
+              .conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, stride, pad)
+              .mul(r)
+              .sum();
           const [dx, dw] = tf.grads(f)([x, w]);
           return [tf.conv2d(x, w, stride, pad), dx, dw];
         });
@@ -75,12 +79,16 @@ describe('webgpu: training kernels match the cpu backend', function () {
     await compare('matMul', () => {
       const q = tf.randomNormal([8, 16], 0, 1, 'float32', 8);
       const queue = tf.randomNormal([40, 16], 0, 1, 'float32', 9);
-      const f = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, false, true).square().sum();
+      const f = (a: tf.Tensor, b: tf.Tensor) =>
+        tf
+          .matMul(a as tf.Tensor2D, b as tf.Tensor2D, false, true)
+          .square()
+          .sum();
       return [tf.matMul(q, queue, false, true), tf.matMul(q, q, true, false), ...tf.grads(f)([q, queue])];
     });
   });
 
-  it("topk + gather as MoCHi picks and mixes its hardest negatives", async () => {
+  it('topk + gather as MoCHi picks and mixes its hardest negatives', async () => {
     await compare('topk/gather', () => {
       const B = 6;
       const N = 5;

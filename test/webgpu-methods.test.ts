@@ -46,12 +46,16 @@ describe('webgpu: every method trains as on wasm', function () {
       const ref = await losses('wasm', method);
       const gpu = await losses('webgpu', method);
       // eslint-disable-next-line no-console
-      if (process.env.CWB_PRINT_DIFFS) console.log(`        ${label}: wasm ${ref.losses.join(", ")} / webgpu ${gpu.losses.join(", ")}`);
+      if (process.env.CWB_PRINT_DIFFS) console.log(`        ${label}: wasm ${ref.losses.join(', ')} / webgpu ${gpu.losses.join(', ')}`);
       gpu.losses.forEach((l, i) => {
         const e = Math.abs(l - ref.losses[i]) / (1 + Math.abs(ref.losses[i]));
         assert.ok(e <= 1e-4, `step ${i}: webgpu loss ${l}, wasm ${ref.losses[i]} (relative difference ${e.toExponential(2)})`);
       });
-      assert.deepEqual(gpu.counts.slice(1), gpu.counts.slice(1).map(() => gpu.counts[1]), `tensor counts per step: ${gpu.counts}`);
+      assert.deepEqual(
+        gpu.counts.slice(1),
+        gpu.counts.slice(1).map(() => gpu.counts[1]),
+        `tensor counts per step: ${gpu.counts}`,
+      );
     });
   }
 });

@@ -27,7 +27,11 @@ async function main(): Promise<void> {
   const n = Number(arg('n', '2000'));
   const seed = Number(arg('seed', '0'));
   const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) as {
-    imageSize: [number, number]; channels: number; mean: number[]; std: number[]; augmentation: AugmentPipeline;
+    imageSize: [number, number];
+    channels: number;
+    mean: number[];
+    std: number[];
+    augmentation: AugmentPipeline;
   };
   const [h, w] = meta.imageSize;
   const c = meta.channels;
@@ -40,11 +44,22 @@ async function main(): Promise<void> {
   const std = tf.tensor1d(meta.std);
   const mean = tf.tensor1d(meta.mean);
   const r = v1.mul(std).add(mean);
-  const d01 = r.slice([0, 0, 0, 0], [-1, -1, -1, 1]).sub(r.slice([0, 0, 0, 1], [-1, -1, -1, 1])).abs().max([1, 2, 3]);
-  const d12 = r.slice([0, 0, 0, 1], [-1, -1, -1, 1]).sub(r.slice([0, 0, 0, 2], [-1, -1, -1, 1])).abs().max([1, 2, 3]);
+  const d01 = r
+    .slice([0, 0, 0, 0], [-1, -1, -1, 1])
+    .sub(r.slice([0, 0, 0, 1], [-1, -1, -1, 1]))
+    .abs()
+    .max([1, 2, 3]);
+  const d12 = r
+    .slice([0, 0, 0, 1], [-1, -1, -1, 1])
+    .sub(r.slice([0, 0, 0, 2], [-1, -1, -1, 1]))
+    .abs()
+    .max([1, 2, 3]);
   const grey = d01.less(1e-3).logicalAnd(d12.less(1e-3)).toFloat().mean();
   const m = tf.moments(v1, [0, 1, 2]);
-  const perImage = tf.moments(r.reshape([n, -1]), 1).variance.sqrt().mean();
+  const perImage = tf
+    .moments(r.reshape([n, -1]), 1)
+    .variance.sqrt()
+    .mean();
   const round = (v: number) => Math.round(v * 1e4) / 1e4;
   // Sample std (N - 1), as torch.std.
   const cnt = n * h * w;

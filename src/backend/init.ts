@@ -13,9 +13,9 @@
  * and a machine without a usable GPU never loads Dawn at all. TensorFlow's own C++ logging is
  * likewise held at warnings-and-above unless CWB_VERBOSE is set.
  */
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 
@@ -56,7 +56,7 @@ const INSTALL_HINT: Record<BackendName, string> = {
     'during install, so they need that host to be reachable',
   webgpu:
     'WebGPU needs a GPU with a Vulkan (Linux), Metal (macOS) or D3D12 (Windows) driver and the `webgpu` ' +
-    'npm package (installed with this project); on Linux make sure libvulkan1 and the GPU vendor\'s ICD ' +
+    "npm package (installed with this project); on Linux make sure libvulkan1 and the GPU vendor's ICD " +
     'are installed (`vulkaninfo` lists the device)',
   wasm: 'reinstall @tensorflow/tfjs-backend-wasm (`npm ci`)',
   cpu: 'reinstall @tensorflow/tfjs (`npm ci`)',
@@ -75,9 +75,7 @@ function missingNativeBinding(pkg: string): string {
     return 'not installed';
   }
   const dir = path.join(path.dirname(pkgJson), 'lib');
-  const found =
-    fs.existsSync(dir) &&
-    fs.readdirSync(dir).some((d) => fs.existsSync(path.join(dir, d, 'tfjs_binding.node')));
+  const found = fs.existsSync(dir) && fs.readdirSync(dir).some((d) => fs.existsSync(path.join(dir, d, 'tfjs_binding.node')));
   return found
     ? ''
     : 'installed without its native binding (its install script could not download libtensorflow); ' +
@@ -140,7 +138,10 @@ export function describeAdapter(info: AdapterInfo): string {
 
 /** Dawn options, ';'-separated (an option can hold commas), e.g. 'enable-dawn-features=disable_robustness;backend=vulkan'. */
 function dawnFlags(): string[] {
-  return (process.env.CWB_DAWN_FLAGS ?? '').split(';').map((f) => f.trim()).filter(Boolean);
+  return (process.env.CWB_DAWN_FLAGS ?? '')
+    .split(';')
+    .map((f) => f.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -290,8 +291,7 @@ function selfTestCases(): SelfTestCase[] {
       for (let co = 0; co < 2; co++) {
         let s = 0;
         for (let ky = 0; ky < 3; ky++)
-          for (let kx = 0; kx < 3; kx++)
-            for (let ci = 0; ci < 2; ci++) s += X(oy * 2 + ky, ox * 2 + kx, ci) * W(ky, kx, ci, co);
+          for (let kx = 0; kx < 3; kx++) for (let ci = 0; ci < 2; ci++) s += X(oy * 2 + ky, ox * 2 + kx, ci) * W(ky, kx, ci, co);
         ref[(oy * 2 + ox) * 2 + co] = s;
       }
   for (let oy = 0; oy < 2; oy++)

@@ -6,8 +6,8 @@
  * a filter that drops those lines; CWB_VERBOSE=1 shows them. (With `auto`, the adapter is probed in
  * a child process by initBackend and Dawn is loaded here only for a hardware GPU.)
  */
-import { spawn } from 'child_process';
-import * as readline from 'readline';
+import { spawn } from 'node:child_process';
+import * as readline from 'node:readline';
 
 const FILTERED_ENV = 'CWB_NATIVE_STDERR';
 
@@ -40,7 +40,7 @@ export function relaunchWithFilteredStderr(): Promise<number> {
   });
   const lines = readline.createInterface({ input: child.stderr! });
   lines.on('line', (line) => {
-    if (!NATIVE_NOISE.test(line)) process.stderr.write(line + '\n');
+    if (!NATIVE_NOISE.test(line)) process.stderr.write(`${line}\n`);
   });
   const onInt = () => undefined;
   const forward = (sig: NodeJS.Signals) => () => child.kill(sig);

@@ -8,9 +8,9 @@
  * Use before the wasm backend is first activated:
  *   await useThreadedWasm(2); await initBackend('wasm');
  */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 
 interface EmscriptenModule {
@@ -59,15 +59,14 @@ export async function useThreadedWasm(threads = os.cpus().length): Promise<void>
     async () => {
       // The C++ side caps the pool at emscripten_num_logical_cores() / 2 (it assumes 2 hyper-threads
       // per core), read once at start-up from os.cpus() in Node: report 2 * threads while it starts.
-      const osModule = require('os') as { cpus: () => os.CpuInfo[] }; // the object the Emscripten glue requires
+      const osModule = require('node:os') as { cpus: () => os.CpuInfo[] }; // the object the Emscripten glue requires
       const realCpus = osModule.cpus;
       const fakeCpus = realCpus();
       while (fakeCpus.length < 2 * threads) fakeCpus.push(fakeCpus[0]);
       osModule.cpus = () => fakeCpus;
       const module = await new Promise<EmscriptenModule>((resolve, reject) => {
         const m = factory({
-          locateFile: (p: string, prefix: string) =>
-            p.endsWith('.worker.js') ? workerFile : p.endsWith('.wasm') ? wasmBinary : prefix + p,
+          locateFile: (p: string, prefix: string) => (p.endsWith('.worker.js') ? workerFile : p.endsWith('.wasm') ? wasmBinary : prefix + p),
           mainScriptUrlOrBlob: mainScript,
           onAbort: (what: unknown) => reject(new Error(`threaded wasm aborted: ${String(what)}`)),
         });

@@ -33,19 +33,11 @@ export interface KnnResult {
   T: number;
 }
 
-
 /**
  * Class scores of a batch of queries against a bank (both already L2-normalised).
  * query [B, D], bank [N, D], bankLabels [N] int32 -> scores [B, C]. The caller owns the result.
  */
-export function knnScores(
-  query: tf.Tensor2D,
-  bank: tf.Tensor2D,
-  bankLabels: tf.Tensor1D,
-  numClasses: number,
-  k = 200,
-  T = 0.1,
-): tf.Tensor2D {
+export function knnScores(query: tf.Tensor2D, bank: tf.Tensor2D, bankLabels: tf.Tensor1D, numClasses: number, k = 200, T = 0.1): tf.Tensor2D {
   if (query.shape[1] !== bank.shape[1]) {
     throw new Error(`knnScores: query features have dimension ${query.shape[1]} but the bank has ${bank.shape[1]}`);
   }

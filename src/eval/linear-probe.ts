@@ -39,9 +39,45 @@ export interface LinearProbeConfig {
 export type ResolvedLinearConfig = Required<LinearProbeConfig>;
 
 const PROTOCOLS: Record<LinearProtocol, Omit<ResolvedLinearConfig, 'protocol'>> = {
-  moco: { epochs: 100, lr: 30, momentum: 0.9, weightDecay: 0, batchSize: 256, milestones: [60, 80], gamma: 0.1, cosine: false, standardize: false, cache: false, seed: 0 },
-  supcon: { epochs: 100, lr: 0.1, momentum: 0.9, weightDecay: 0, batchSize: 256, milestones: [60, 75, 90], gamma: 0.2, cosine: false, standardize: false, cache: false, seed: 0 },
-  fast: { epochs: 30, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, batchSize: 256, milestones: [], gamma: 0.1, cosine: true, standardize: true, cache: true, seed: 0 },
+  moco: {
+    epochs: 100,
+    lr: 30,
+    momentum: 0.9,
+    weightDecay: 0,
+    batchSize: 256,
+    milestones: [60, 80],
+    gamma: 0.1,
+    cosine: false,
+    standardize: false,
+    cache: false,
+    seed: 0,
+  },
+  supcon: {
+    epochs: 100,
+    lr: 0.1,
+    momentum: 0.9,
+    weightDecay: 0,
+    batchSize: 256,
+    milestones: [60, 75, 90],
+    gamma: 0.2,
+    cosine: false,
+    standardize: false,
+    cache: false,
+    seed: 0,
+  },
+  fast: {
+    epochs: 30,
+    lr: 0.1,
+    momentum: 0.9,
+    weightDecay: 5e-4,
+    batchSize: 256,
+    milestones: [],
+    gamma: 0.1,
+    cosine: true,
+    standardize: true,
+    cache: true,
+    seed: 0,
+  },
 };
 
 /** The protocol's defaults with the given overrides applied. */
@@ -82,7 +118,11 @@ export class LinearHead {
   private vb: tf.Variable;
   standardizer?: Standardizer;
 
-  constructor(readonly dim: number, readonly numClasses: number, seed: number) {
+  constructor(
+    readonly dim: number,
+    readonly numClasses: number,
+    seed: number,
+  ) {
     // MoCo: fc.weight ~ N(0, 0.01), fc.bias = 0.
     // Created inside tidy so the initial-value tensors are released (variables survive tidy).
     this.W = tf.tidy(() => tf.variable(tf.randomNormal([dim, numClasses], 0, 0.01, 'float32', tfSeedOf(seed))));

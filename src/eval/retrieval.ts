@@ -21,10 +21,17 @@ export interface Neighbours {
  * The k nearest bank rows of each query by cosine similarity. `exclude[q]` drops one bank index
  * from query q's list (the query itself, when the queries are bank rows).
  */
-export async function nearestNeighbours(queries: tf.Tensor2D, bank: tf.Tensor2D, k: number, opts: { exclude?: (number | undefined)[] } = {}): Promise<Neighbours> {
-  if (queries.shape[1] !== bank.shape[1]) throw new Error(`nearestNeighbours: queries have dimension ${queries.shape[1]} but the bank has ${bank.shape[1]}`);
+export async function nearestNeighbours(
+  queries: tf.Tensor2D,
+  bank: tf.Tensor2D,
+  k: number,
+  opts: { exclude?: (number | undefined)[] } = {},
+): Promise<Neighbours> {
+  if (queries.shape[1] !== bank.shape[1])
+    throw new Error(`nearestNeighbours: queries have dimension ${queries.shape[1]} but the bank has ${bank.shape[1]}`);
   if (!(Number.isInteger(k) && k >= 1)) throw new Error(`nearestNeighbours: k must be a positive integer, got ${k}`);
-  if (opts.exclude && opts.exclude.length !== queries.shape[0]) throw new Error(`nearestNeighbours: exclude has ${opts.exclude.length} entries for ${queries.shape[0]} queries`);
+  if (opts.exclude && opts.exclude.length !== queries.shape[0])
+    throw new Error(`nearestNeighbours: exclude has ${opts.exclude.length} entries for ${queries.shape[0]} queries`);
   const extra = opts.exclude ? 1 : 0;
   const kk = Math.min(k + extra, bank.shape[0]);
   const { values, indices } = tf.tidy(() => tf.topk(tf.matMul(l2Normalize(queries), l2Normalize(bank), false, true), kk, true));
@@ -32,7 +39,10 @@ export async function nearestNeighbours(queries: tf.Tensor2D, bank: tf.Tensor2D,
     const [v, ix] = await Promise.all([values.array() as Promise<number[][]>, indices.array() as Promise<number[][]>]);
     const out: Neighbours = { indices: [], similarities: [] };
     ix.forEach((row, q) => {
-      const keep = row.map((b, j) => ({ b, s: v[q][j] })).filter((e) => e.b !== opts.exclude?.[q]).slice(0, k);
+      const keep = row
+        .map((b, j) => ({ b, s: v[q][j] }))
+        .filter((e) => e.b !== opts.exclude?.[q])
+        .slice(0, k);
       out.indices.push(keep.map((e) => e.b));
       out.similarities.push(keep.map((e) => e.s));
     });
@@ -54,7 +64,12 @@ export interface PerClassKnn {
 
 /** Weighted kNN (the monitor's k and T) with its per-class accuracy and confusion matrix. */
 export async function perClassKnn(
-  bank: tf.Tensor2D, bankLabels: Int32Array, queries: tf.Tensor2D, queryLabels: Int32Array, numClasses: number, opts: KnnOptions = {},
+  bank: tf.Tensor2D,
+  bankLabels: Int32Array,
+  queries: tf.Tensor2D,
+  queryLabels: Int32Array,
+  numClasses: number,
+  opts: KnnOptions = {},
 ): Promise<PerClassKnn> {
   const r = await knnEvaluate(bank, bankLabels, queries, queryLabels, numClasses, opts);
   const confusion = await confusionMatrix(queryLabels, r.predictions, numClasses);
@@ -69,7 +84,10 @@ interface UmapLike {
  * A 2-D UMAP of features x [N, D] (umap-js, seeded, cosine distance on the L2-normalised rows).
  * Defaults: 15 neighbours (fewer for small N), min_dist 0.1, umap-js's epoch count.
  */
-export async function umap2d(x: tf.Tensor2D, opts: { nNeighbors?: number; minDist?: number; nEpochs?: number; seed?: number } = {}): Promise<[number, number][]> {
+export async function umap2d(
+  x: tf.Tensor2D,
+  opts: { nNeighbors?: number; minDist?: number; nEpochs?: number; seed?: number } = {},
+): Promise<[number, number][]> {
   const n = x.shape[0];
   if (n < 4) throw new Error(`umap2d: needs at least 4 points, got ${n}`);
   let mod: { UMAP: new (o: Record<string, unknown>) => UmapLike };
@@ -112,7 +130,12 @@ export interface SimilarityDistributions {
  * the hardest ones (top-`hardest` per query, the ones MoCHi mixes). q, k [B, D] and queue [K, D]
  * are L2-normalised here.
  */
-export async function similarityDistributions(q: tf.Tensor2D, k: tf.Tensor2D, queue: tf.Tensor2D, opts: { hardest?: number; sample?: number; seed?: number } = {}): Promise<SimilarityDistributions> {
+export async function similarityDistributions(
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  queue: tf.Tensor2D,
+  opts: { hardest?: number; sample?: number; seed?: number } = {},
+): Promise<SimilarityDistributions> {
   if (q.shape[0] !== k.shape[0] || q.shape[1] !== k.shape[1]) throw new Error(`similarityDistributions: q ${q.shape} and k ${k.shape} must match`);
   if (queue.shape[1] !== q.shape[1]) throw new Error(`similarityDistributions: queue has dimension ${queue.shape[1]}, queries ${q.shape[1]}`);
   const hardest = Math.min(opts.hardest ?? 16, queue.shape[0]);

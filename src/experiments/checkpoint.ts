@@ -8,8 +8,8 @@
  * the previous one removed. A process killed at any point leaves either `checkpoint` or
  * `checkpoint.prev` complete; `loadCheckpoint` takes the first complete one.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { MethodState } from '../types';
 import { writeFileSynced } from '../util/fsx';
@@ -91,7 +91,7 @@ export async function saveCheckpoint(
   fs.mkdirSync(tmp);
   writeFileSynced(path.join(tmp, 'tensors.bin'), blob);
   // state.json last: its presence marks a complete folder.
-  writeFileSynced(path.join(tmp, 'state.json'), JSON.stringify(meta) + '\n');
+  writeFileSynced(path.join(tmp, 'state.json'), `${JSON.stringify(meta)}\n`);
   fsyncDir(tmp);
   if (fs.existsSync(final)) {
     fs.rmSync(prev, { recursive: true, force: true });

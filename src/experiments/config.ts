@@ -3,7 +3,7 @@
  * naming the field at fault (`method.K must be a positive integer, got -3`). The run id is derived
  * from the config (readable name + stable hash), so running the same config again finds the run.
  */
-import { createHash } from 'crypto';
+import { createHash } from 'node:crypto';
 import {
   ARCHS,
   AUGMENT_PRESET_NAMES,
@@ -69,7 +69,6 @@ export interface RunConfig {
   params?: Record<string, string | number | boolean>;
 }
 
-
 /** Evaluation defaults: the MoCo demo's kNN monitor every epoch, no linear probe. */
 export function defaultEvalConfig(overrides: Partial<EvalConfig> = {}): EvalConfig {
   return { knnEvery: 1, knnK: 200, knnT: 0.1, knnFeatures: 'projection', ...overrides };
@@ -95,20 +94,27 @@ function checkMethod(v: unknown, errors: string[]): void {
 
 function checkLinear(path: string, v: unknown, errors: string[]): void {
   if (v === undefined || v === false) return;
-  checkObject(path, v, {
-    protocol: oneOf(['moco', 'supcon', 'fast']),
-    epochs: optional(posInt),
-    lr: optional(positive),
-    momentum: optional(unit01),
-    weightDecay: optional(nonNeg),
-    batchSize: optional(posInt),
-    milestones: optional((p, x) => (Array.isArray(x) && x.every((m) => isInt(m) && m >= 0) ? undefined : `${p} must be a list of epochs, got ${show(x)}`)),
-    gamma: optional(positive),
-    cosine: optional(bool),
-    standardize: optional(bool),
-    cache: optional(bool),
-    seed: optional(int),
-  }, errors);
+  checkObject(
+    path,
+    v,
+    {
+      protocol: oneOf(['moco', 'supcon', 'fast']),
+      epochs: optional(posInt),
+      lr: optional(positive),
+      momentum: optional(unit01),
+      weightDecay: optional(nonNeg),
+      batchSize: optional(posInt),
+      milestones: optional((p, x) =>
+        Array.isArray(x) && x.every((m) => isInt(m) && m >= 0) ? undefined : `${p} must be a list of epochs, got ${show(x)}`,
+      ),
+      gamma: optional(positive),
+      cosine: optional(bool),
+      standardize: optional(bool),
+      cache: optional(bool),
+      seed: optional(int),
+    },
+    errors,
+  );
 }
 
 /**
@@ -117,50 +123,67 @@ function checkLinear(path: string, v: unknown, errors: string[]): void {
  */
 export function validateConfig(cfg: unknown): RunConfig {
   const errors: string[] = [];
-  if (!checkObject('', cfg, {
-    experiment: (p, v) =>
-      typeof v === 'string' && /^[A-Za-z0-9._-]+$/.test(v) && !segmentProblem(v)
-        ? undefined
-        : `${p} must be a folder name of letters, digits, '.', '_' or '-' (not '.' or '..'), got ${show(v)}`,
-    name: str,
-    dataset: () => undefined,
-    augmentation: oneOf(AUGMENT_PRESET_NAMES),
-    encoder: () => undefined,
-    method: () => undefined,
-    optimizer: () => undefined,
-    schedule: () => undefined,
-    epochs: posInt,
-    batchSize: posInt,
-    seed: int,
-    eval: () => undefined,
-    checkpointEvery: optional(posInt),
-    checkpointEverySteps: optional(posInt),
-    params: optional((p, v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? undefined : `${p} must be an object, got ${show(v)}`)),
-  }, errors)) {
+  if (
+    !checkObject(
+      '',
+      cfg,
+      {
+        experiment: (p, v) =>
+          typeof v === 'string' && /^[A-Za-z0-9._-]+$/.test(v) && !segmentProblem(v)
+            ? undefined
+            : `${p} must be a folder name of letters, digits, '.', '_' or '-' (not '.' or '..'), got ${show(v)}`,
+        name: str,
+        dataset: () => undefined,
+        augmentation: oneOf(AUGMENT_PRESET_NAMES),
+        encoder: () => undefined,
+        method: () => undefined,
+        optimizer: () => undefined,
+        schedule: () => undefined,
+        epochs: posInt,
+        batchSize: posInt,
+        seed: int,
+        eval: () => undefined,
+        checkpointEvery: optional(posInt),
+        checkpointEverySteps: optional(posInt),
+        params: optional((p, v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? undefined : `${p} must be an object, got ${show(v)}`)),
+      },
+      errors,
+    )
+  ) {
     throw new Error(`invalid run config: ${errors.join('; ')}`);
   }
   const c = cfg as Record<string, unknown>;
   const ds = c.dataset as Record<string, unknown> | undefined;
-  checkObject('dataset', ds, {
-    name: oneOf(DATASET_NAMES),
-    dataRoot: optional(str),
-    path: optional(str),
-    trainSubset: optional(posInt),
-    testSubset: optional(posInt),
-    resize: optional(posInt),
-    channels: optional((p, v) => (v === 1 || v === 3 ? undefined : `${p} must be 1 or 3, got ${show(v)}`)),
-    synthetic: optional((p, v) => (typeof v === 'object' && v !== null ? undefined : `${p} must be an object, got ${show(v)}`)),
-    seed: optional(int),
-  }, errors);
-  if (ds && ds.synthetic && typeof ds.synthetic === 'object') {
-    checkObject('dataset.synthetic', ds.synthetic, {
-      perClass: optional(posInt),
-      testPerClass: optional(posInt),
-      size: optional(posInt),
-      classes: optional((p, v) => (isInt(v) && v >= 2 ? undefined : `${p} must be an integer >= 2, got ${show(v)}`)),
+  checkObject(
+    'dataset',
+    ds,
+    {
+      name: oneOf(DATASET_NAMES),
+      dataRoot: optional(str),
+      path: optional(str),
+      trainSubset: optional(posInt),
+      testSubset: optional(posInt),
+      resize: optional(posInt),
       channels: optional((p, v) => (v === 1 || v === 3 ? undefined : `${p} must be 1 or 3, got ${show(v)}`)),
-      colour: optional(oneOf(['class', 'random'])),
-    }, errors);
+      synthetic: optional((p, v) => (typeof v === 'object' && v !== null ? undefined : `${p} must be an object, got ${show(v)}`)),
+      seed: optional(int),
+    },
+    errors,
+  );
+  if (ds?.synthetic && typeof ds.synthetic === 'object') {
+    checkObject(
+      'dataset.synthetic',
+      ds.synthetic,
+      {
+        perClass: optional(posInt),
+        testPerClass: optional(posInt),
+        size: optional(posInt),
+        classes: optional((p, v) => (isInt(v) && v >= 2 ? undefined : `${p} must be an integer >= 2, got ${show(v)}`)),
+        channels: optional((p, v) => (v === 1 || v === 3 ? undefined : `${p} must be 1 or 3, got ${show(v)}`)),
+        colour: optional(oneOf(['class', 'random'])),
+      },
+      errors,
+    );
   }
   if (ds && ds.channels !== undefined && !['folder', 'cifar10', 'cifar100'].includes(ds.name as string)) {
     errors.push(`dataset.channels applies to class-folder datasets (folder, or CIFAR stored as class folders), not ${show(ds.name)}`);
@@ -168,41 +191,58 @@ export function validateConfig(cfg: unknown): RunConfig {
   if (ds && ds.name === 'folder' && ds.path === undefined) errors.push(`dataset.path is required when dataset.name is "folder"`);
   checkObject('encoder', c.encoder, { arch: oneOf(ARCHS), stem: optional(oneOf(['cifar', 'imagenet'])), width: optional(positive) }, errors);
   checkMethod(c.method, errors);
-  checkObject('optimizer', c.optimizer, {
-    name: oneOf(['sgd', 'lars']),
-    lr: positive,
-    momentum: unit01,
-    weightDecay: nonNeg,
-    nesterov: optional(bool),
-    trustCoefficient: optional(positive),
-  }, errors);
-  checkObject('schedule', c.schedule, {
-    name: oneOf(['cosine', 'step', 'constant']),
-    warmupEpochs: optional(nonNegInt),
-    warmupFrom: optional(nonNeg),
-    milestones: optional((p, v) =>
-      Array.isArray(v) && v.every((m, i) => isInt(m) && m >= 0 && (i === 0 || m > (v[i - 1] as number)))
-        ? undefined
-        : `${p} must be an increasing list of epochs, got ${show(v)}`,
-    ),
-    gamma: optional(positive),
-    minLrFraction: optional(nonNeg),
-    perStep: optional(bool),
-  }, errors);
+  checkObject(
+    'optimizer',
+    c.optimizer,
+    {
+      name: oneOf(['sgd', 'lars']),
+      lr: positive,
+      momentum: unit01,
+      weightDecay: nonNeg,
+      nesterov: optional(bool),
+      trustCoefficient: optional(positive),
+    },
+    errors,
+  );
+  checkObject(
+    'schedule',
+    c.schedule,
+    {
+      name: oneOf(['cosine', 'step', 'constant']),
+      warmupEpochs: optional(nonNegInt),
+      warmupFrom: optional(nonNeg),
+      milestones: optional((p, v) =>
+        Array.isArray(v) && v.every((m, i) => isInt(m) && m >= 0 && (i === 0 || m > (v[i - 1] as number)))
+          ? undefined
+          : `${p} must be an increasing list of epochs, got ${show(v)}`,
+      ),
+      gamma: optional(positive),
+      minLrFraction: optional(nonNeg),
+      perStep: optional(bool),
+    },
+    errors,
+  );
   const ev = c.eval;
-  if (checkObject('eval', ev, {
-    knnEvery: nonNegInt,
-    knnK: posInt,
-    knnT: positive,
-    knnFeatures: optional(oneOf(['projection', 'backbone'])),
-    knnBankLimit: optional(posInt),
-    linear: () => undefined,
-    alignUniform: optional(bool),
-    alignUniformLimit: optional((p, v) => (isInt(v) && v >= 2 ? undefined : `${p} must be an integer >= 2, got ${show(v)}`)),
-    embeddings: optional(nonNegInt),
-    confusion: optional(bool),
-    batchSize: optional(posInt),
-  }, errors)) {
+  if (
+    checkObject(
+      'eval',
+      ev,
+      {
+        knnEvery: nonNegInt,
+        knnK: posInt,
+        knnT: positive,
+        knnFeatures: optional(oneOf(['projection', 'backbone'])),
+        knnBankLimit: optional(posInt),
+        linear: () => undefined,
+        alignUniform: optional(bool),
+        alignUniformLimit: optional((p, v) => (isInt(v) && v >= 2 ? undefined : `${p} must be an integer >= 2, got ${show(v)}`)),
+        embeddings: optional(nonNegInt),
+        confusion: optional(bool),
+        batchSize: optional(posInt),
+      },
+      errors,
+    )
+  ) {
     checkLinear('eval.linear', (ev as Record<string, unknown>).linear, errors);
   }
   const m = c.method as Record<string, unknown> | undefined;
@@ -255,14 +295,18 @@ export function configWarnings(cfg: RunConfig): string[] {
   const m = cfg.method as unknown as Record<string, unknown>;
   const keys = keysPerStep(m, cfg.batchSize);
   if (keys !== undefined && isInt(m.K) && m.K >= keys && m.K % keys !== 0) {
-    out.push(`method.K (${m.K}) is not a multiple of the ${keys} keys enqueued per step (the reference asserts K % batch == 0; here the queue wraps around)`);
+    out.push(
+      `method.K (${m.K}) is not a multiple of the ${keys} keys enqueued per step (the reference asserts K % batch == 0; here the queue wraps around)`,
+    );
   }
   const w = cfg.schedule.warmupEpochs ?? 0;
   if (w > 0 && w >= cfg.epochs) {
     out.push(`schedule.warmupEpochs (${w}) is not shorter than the run (epochs ${cfg.epochs}): the learning rate never reaches optimizer.lr`);
   }
   if (m.name === 'mochi' && isInt(m.warmupEpochs) && m.warmupEpochs > 0 && m.warmupEpochs >= cfg.epochs) {
-    out.push(`method.warmupEpochs (${m.warmupEpochs}) is not shorter than the run (epochs ${cfg.epochs}): no hard negatives are ever mixed (this trains plain MoCo)`);
+    out.push(
+      `method.warmupEpochs (${m.warmupEpochs}) is not shorter than the run (epochs ${cfg.epochs}): no hard negatives are ever mixed (this trains plain MoCo)`,
+    );
   }
   return out;
 }
@@ -293,7 +337,12 @@ export function configHash(cfg: RunConfig): string {
 }
 
 export function slug(s: string): string {
-  return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'run';
+  return (
+    s
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 60) || 'run'
+  );
 }
 
 /** `<readable-name>-<hash>`: the folder name of the run under results/<experiment>/. */

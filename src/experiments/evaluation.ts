@@ -77,7 +77,11 @@ export async function knnPass(s: EvalSubject, opts: { confusion?: boolean } = {}
   try {
     const q = await extractFeatures(fn, s.test, { batchSize });
     try {
-      const res = await knnEvaluate(bank.features, bank.labels, q.features, q.labels, info.numClasses, { k: cfg.eval.knnK, T: cfg.eval.knnT, batchSize });
+      const res = await knnEvaluate(bank.features, bank.labels, q.features, q.labels, info.numClasses, {
+        k: cfg.eval.knnK,
+        T: cfg.eval.knnT,
+        batchSize,
+      });
       const seconds = (Date.now() - t0) / 1000;
       const confusion = opts.confusion ? await confusionMatrix(q.labels, res.predictions, info.numClasses) : undefined;
       return { accuracy: res.accuracy, k: res.k, T: res.T, seconds, ...(confusion ? { confusion } : {}) };
@@ -90,8 +94,16 @@ export async function knnPass(s: EvalSubject, opts: { confusion?: boolean } = {}
 }
 
 /** Alignment and uniformity of the projections of the first `limit` test images (default eval.alignUniformLimit, else 1000). */
-export function projectionAlignUniform(s: EvalSubject, limit = s.cfg.eval.alignUniformLimit ?? 1000): Promise<{ alignment: number; uniformity: number }> {
-  return alignUniform((x) => s.method.features(x, 'projection'), s.test, { preset: s.cfg.augmentation, limit, batchSize: s.batchSize, seed: s.cfg.seed });
+export function projectionAlignUniform(
+  s: EvalSubject,
+  limit = s.cfg.eval.alignUniformLimit ?? 1000,
+): Promise<{ alignment: number; uniformity: number }> {
+  return alignUniform((x) => s.method.features(x, 'projection'), s.test, {
+    preset: s.cfg.augmentation,
+    limit,
+    batchSize: s.batchSize,
+    seed: s.cfg.seed,
+  });
 }
 
 /** A kNN monitor line of metrics.jsonl. */
@@ -173,7 +185,13 @@ export async function finalEvaluation(s: EvalSubject, plan: FinalPlan, before: (
     const emb = await extractFeatures((x) => s.method.features(x, 'projection'), s.test, { limit: plan.embeddings, batchSize });
     try {
       const p = await pca2d(emb.features, { seed: tfSeedOf(cfg.seed) });
-      out.embeddings = { features: 'projection', explainedVariance: p.explainedVariance, classNames, labels: Array.from(emb.labels), points: p.points };
+      out.embeddings = {
+        features: 'projection',
+        explainedVariance: p.explainedVariance,
+        classNames,
+        labels: Array.from(emb.labels),
+        points: p.points,
+      };
     } finally {
       emb.features.dispose();
     }

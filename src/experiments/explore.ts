@@ -4,8 +4,8 @@
  * checkpoint, and gives `embed(images)` (features of any image set of the run's shape) and
  * `similarities(set)` (positives, queue negatives and the hardest negatives, for MoCo-family runs).
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { backendReport, initBackend } from '../backend/init';
 import { extractFeatures, extractViewPairs } from '../eval/features';
@@ -109,11 +109,19 @@ export async function loadRun(dir: string, opts: { dataDir?: string; backend?: s
     embed,
     similarities: async (set, o = {}) => {
       const queue = (method as unknown as { queue?: { keys: tf.Variable } }).queue;
-      const keyNet = (method as unknown as { keyNet?: { forward(x: tf.Tensor4D, o: { training: boolean }): tf.Tensor2D; project(h: tf.Tensor2D): tf.Tensor2D } }).keyNet;
+      const keyNet = (
+        method as unknown as { keyNet?: { forward(x: tf.Tensor4D, o: { training: boolean }): tf.Tensor2D; project(h: tf.Tensor2D): tf.Tensor2D } }
+      ).keyNet;
       if (!queue) throw new Error(`similarities: method '${cfg.method.name}' has no key queue (MoCo, MoCHi and MixCo on MoCo do)`);
       // Query view through the query encoder, key view through the momentum (key) encoder.
-      const keyFn = keyNet ? (x: tf.Tensor4D) => tf.tidy(() => keyNet.project(keyNet.forward(x, { training: false }))) : (x: tf.Tensor4D) => method.features(x, 'projection');
-      const pairs = await extractViewPairs((x) => method.features(x, 'projection'), set, { preset: cfg.augmentation, limit: o.limit ?? 512, seed: o.seed ?? 0 });
+      const keyFn = keyNet
+        ? (x: tf.Tensor4D) => tf.tidy(() => keyNet.project(keyNet.forward(x, { training: false })))
+        : (x: tf.Tensor4D) => method.features(x, 'projection');
+      const pairs = await extractViewPairs((x) => method.features(x, 'projection'), set, {
+        preset: cfg.augmentation,
+        limit: o.limit ?? 512,
+        seed: o.seed ?? 0,
+      });
       // extractViewPairs runs one function on both views; recompute the key side with the key encoder.
       pairs.y.dispose();
       const keys = await extractViewPairs(keyFn, set, { preset: cfg.augmentation, limit: o.limit ?? 512, seed: o.seed ?? 0 });

@@ -14,7 +14,7 @@ import type { Ablation } from './ablations';
 /** Quote a word for bash: as is when plain, else '...' (or $'...' for control characters). */
 export function shellQuote(s: string): string {
   if (s !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(s)) return s;
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the test is for control characters
   if (/[\u0000-\u001f\u007f]/.test(s)) {
     const body = [...s]
       .map((ch) => {
@@ -157,7 +157,10 @@ export function k8sJob(ab: Ablation, opts: K8sOptions = {}): Record<string, unkn
               args,
               env: [
                 // Declared so that $(JOB_COMPLETION_INDEX) in args is expanded by the kubelet.
-                { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } },
+                {
+                  name: 'JOB_COMPLETION_INDEX',
+                  valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } },
+                },
               ],
               resources: { requests: { cpu: '4', memory: '16Gi' }, limits },
               volumeMounts: mounts,

@@ -17,10 +17,10 @@
  *   own. The runner calls it before every checkpoint, metrics and summary write, so a trainer
  *   that lost the lock stops without writing.
  */
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 export interface RunLock {
   file: string;
@@ -154,7 +154,7 @@ export function acquireRunLock(dir: string, opts: LockOptions = {}): RunLock {
   const file = path.join(dir, LOCK_FILE);
   const token = crypto.randomBytes(12).toString('hex');
   const me: LockInfo = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString(), token };
-  const content = JSON.stringify(me) + '\n';
+  const content = `${JSON.stringify(me)}\n`;
   for (let attempt = 0; attempt < 5; attempt++) {
     if (linkCreate(file, content, token)) return holderOf(dir, file, me, touchEveryMs);
     const cur = readLock(file);

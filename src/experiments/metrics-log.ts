@@ -4,7 +4,7 @@
  * number of completed epochs). On resume the lines written after the checkpoint are dropped, so
  * a killed-and-resumed run has exactly one line per epoch.
  */
-import * as fs from 'fs';
+import * as fs from 'node:fs';
 import { appendLine, writeFileAtomic } from '../util/fsx';
 
 export interface MetricsRecord {
@@ -36,6 +36,6 @@ export function appendMetrics(file: string, rec: MetricsRecord): void {
 /** Keep only what was true at a checkpoint of `epoch` completed epochs. */
 export function truncateMetrics(file: string, epoch: number): MetricsRecord[] {
   const keep = readMetrics(file).filter((r) => r.epoch <= epoch && !r.final);
-  writeFileAtomic(file, keep.map((r) => JSON.stringify(r) + '\n').join(''));
+  writeFileAtomic(file, keep.map((r) => `${JSON.stringify(r)}\n`).join(''));
   return keep;
 }

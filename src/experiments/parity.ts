@@ -13,10 +13,10 @@
  *   tiny    synthetic shapes (16 px, 24 train / 8 test per class), batch 32, 2 epochs: seconds per
  *           side, for the test suite.
  */
-import { spawn, spawnSync } from 'child_process';
-import { createHash } from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { resolvePipeline } from '../data/augment/presets';
 import { defaultMethodConfig } from '../methods/params';
 import type { ImageSet, MethodConfig } from '../types';
@@ -137,9 +137,16 @@ function presetOf(method: ParityMethod): RunConfig['augmentation'] {
 }
 
 /** The RunConfig of one parity cell (method, budget, K, seed). */
-export function parityConfig(method: ParityMethod, budget: ParityBudget, seed: number, opts: { K?: number; epochs?: number; overrides?: Record<string, unknown> } = {}): RunConfig {
-  if (!(PARITY_METHODS as readonly string[]).includes(method)) throw new Error(`parity: --method must be one of ${PARITY_METHODS.join(', ')}, got '${method}'`);
-  if (!(PARITY_BUDGETS as readonly string[]).includes(budget)) throw new Error(`parity: --budget must be one of ${PARITY_BUDGETS.join(', ')}, got '${budget}'`);
+export function parityConfig(
+  method: ParityMethod,
+  budget: ParityBudget,
+  seed: number,
+  opts: { K?: number; epochs?: number; overrides?: Record<string, unknown> } = {},
+): RunConfig {
+  if (!(PARITY_METHODS as readonly string[]).includes(method))
+    throw new Error(`parity: --method must be one of ${PARITY_METHODS.join(', ')}, got '${method}'`);
+  if (!(PARITY_BUDGETS as readonly string[]).includes(budget))
+    throw new Error(`parity: --budget must be one of ${PARITY_BUDGETS.join(', ')}, got '${budget}'`);
   const tiny = budget === 'tiny';
   const epochs = opts.epochs ?? (tiny ? 2 : 15);
   const K = opts.K ?? (tiny ? 64 : 4096);
@@ -251,7 +258,10 @@ function torchSide(file: string, seed: number): SideRun {
 }
 
 /** Two-sided 97.5% quantiles of Student's t for 1..30 degrees of freedom. */
-const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+const T975 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08,
+  2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
 
 export function stat(xs: number[]): Stat | null {
   const v = xs.filter((x) => Number.isFinite(x));
@@ -279,13 +289,16 @@ function pairUp(wb: SideRun[], pt: SideRun[], f: (r: SideRun) => number | null |
   return {
     workbench: stat(wb.map((r) => val(r))),
     torch: stat(pt.map((r) => val(r))),
-    diff: difference(seeds.map((s) => val(wb.find((r) => r.seed === s))), seeds.map((s) => val(pt.find((r) => r.seed === s)))),
+    diff: difference(
+      seeds.map((s) => val(wb.find((r) => r.seed === s))),
+      seeds.map((s) => val(pt.find((r) => r.seed === s))),
+    ),
   };
 }
 
 /** Runs (or reuses) both sides for every seed and compares them. */
 export async function parity(opts: ParityOptions): Promise<ParityResult> {
-  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const nSeeds = opts.seeds ?? 3;
   if (!(Number.isInteger(nSeeds) && nSeeds >= 1)) throw new Error(`parity: seeds must be a positive integer, got ${nSeeds}`);
   const sides = opts.sides ?? ['workbench', 'torch'];
@@ -317,7 +330,10 @@ export async function parity(opts: ParityOptions): Promise<ParityResult> {
     if (sides.includes('torch')) {
       const dataset = { ...cfg.dataset, dataRoot: cfg.dataset.dataRoot ?? opts.run?.dataDir };
       const { dataRoot: _root, ...ds } = cfg.dataset;
-      const dataKey = createHash('sha256').update(canonicalJson({ ds, augmentation: cfg.augmentation })).digest('hex').slice(0, 8);
+      const dataKey = createHash('sha256')
+        .update(canonicalJson({ ds, augmentation: cfg.augmentation }))
+        .digest('hex')
+        .slice(0, 8);
       const dataDir = path.join(root, cfg.experiment, `twin-data-${dataKey}`);
       const out = path.join(dir, `torch-${runIdOf(cfg)}.json`);
       if (opts.force || !fs.existsSync(out)) {
@@ -329,7 +345,11 @@ export async function parity(opts: ParityOptions): Promise<ParityResult> {
         const cfgFile = path.join(dir, `config-${runIdOf(cfg)}.json`);
         writeJsonAtomic(cfgFile, cfg);
         log(`[parity] pytorch ${cfg.name}`);
-        await runTwin(python, [twinScript(), '--config', cfgFile, '--data', dataDir, '--out', out, '--threads', String(opts.threads ?? 1), '--progress'], log);
+        await runTwin(
+          python,
+          [twinScript(), '--config', cfgFile, '--data', dataDir, '--out', out, '--threads', String(opts.threads ?? 1), '--progress'],
+          log,
+        );
       }
       pt.push(torchSide(out, cfg.seed));
     }
@@ -375,12 +395,16 @@ const fmtDiff = (x: Difference | null, scale = 1, d = 2) =>
 /** The side-by-side table (per-epoch curves, then the final figures) as plain text. */
 export function parityTable(r: ParityResult): string {
   const lines: string[] = [];
-  lines.push(`parity ${r.method}${r.K ? ` K=${r.K}` : ''} budget ${r.budget}, seeds ${r.seeds.join(',')} (workbench ${r.backend || '-'}, torch ${r.torchVersion ?? '-'})`);
+  lines.push(
+    `parity ${r.method}${r.K ? ` K=${r.K}` : ''} budget ${r.budget}, seeds ${r.seeds.join(',')} (workbench ${r.backend || '-'}, torch ${r.torchVersion ?? '-'})`,
+  );
   lines.push('epoch | loss workbench | loss torch | diff [95% CI] | kNN% workbench | kNN% torch | diff [95% CI]');
   for (let e = 1; e <= r.config.epochs; e++) {
     const l = r.curves.find((c) => c.metric === 'loss' && c.epoch === e)!;
     const k = r.curves.find((c) => c.metric === 'knnAcc' && c.epoch === e)!;
-    lines.push(`${e} | ${fmt(l.workbench, 1, 3)} | ${fmt(l.torch, 1, 3)} | ${fmtDiff(l.diff, 1, 3)} | ${fmt(k.workbench, 100)} | ${fmt(k.torch, 100)} | ${fmtDiff(k.diff, 100)}`);
+    lines.push(
+      `${e} | ${fmt(l.workbench, 1, 3)} | ${fmt(l.torch, 1, 3)} | ${fmtDiff(l.diff, 1, 3)} | ${fmt(k.workbench, 100)} | ${fmt(k.torch, 100)} | ${fmtDiff(k.diff, 100)}`,
+    );
   }
   const f = r.final;
   lines.push(`final kNN %: workbench ${fmt(f.knnAcc.workbench, 100)}, torch ${fmt(f.knnAcc.torch, 100)}, diff ${fmtDiff(f.knnAcc.diff, 100)}`);
@@ -396,5 +420,7 @@ export function parityCurves(r: ParityResult, metric: 'loss' | 'knnAcc'): { name
     const pts = rows.filter((c) => c[which]);
     return { name, x: pts.map((c) => c.epoch), y: pts.map((c) => c[which]!.mean), error: pts.map((c) => c[which]!.std) };
   };
-  return [side('workbench', `workbench (${r.backend || 'tfjs'})`), side('torch', `PyTorch ${r.torchVersion ?? ''}`.trim())].filter((s) => s.x.length > 0);
+  return [side('workbench', `workbench (${r.backend || 'tfjs'})`), side('torch', `PyTorch ${r.torchVersion ?? ''}`.trim())].filter(
+    (s) => s.x.length > 0,
+  );
 }

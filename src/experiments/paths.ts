@@ -4,8 +4,8 @@
  * and every path built here is checked to stay inside the results root, so that no config,
  * report or notebook writes elsewhere.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 export function resultsRoot(dir?: string): string {
   return path.resolve(dir ?? process.env.CWB_RESULTS_DIR ?? 'results');
@@ -19,7 +19,7 @@ export function segmentProblem(name: unknown): string | undefined {
   if (typeof name !== 'string' || name.length === 0) return 'must be a non-empty string';
   if (name === '.' || name === '..') return `must be a folder name, not '${name}'`;
   if (/[/\\]/.test(name)) return "must be one folder name (no '/' or '\\')";
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the test is for control characters
   if (/[\u0000-\u001f\u007f]/.test(name)) return 'must not hold control characters';
   if (name.length > 200) return 'must be at most 200 characters';
   return undefined;

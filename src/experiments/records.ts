@@ -4,8 +4,8 @@
  * A run's status follows from it: 'complete', 'diverged' (finished early on a non-finite loss) or
  * 'pending' (no summary yet: not started, training, or interrupted).
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { readJson } from '../util/fsx';
 import { FILES } from './paths';
 

@@ -10,8 +10,8 @@
  * Seeded runs on one backend repeat their losses: the method, the loader and the probes all
  * take their randomness from the config seed.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { backendReport, initBackend } from '../backend/init';
 import { disposeBatch, loadDataset, Loader } from '../data';
@@ -259,7 +259,20 @@ class RunProgress {
   /** An event with no loss, lr or ETA unless given. Steps redraw the bar at its pace; evaluations at once. */
   emit(phase: ProgressEvent['phase'], epoch: number, fields: ProgressFields = {}): void {
     const { runId, epochs, steps } = this.run;
-    const p: ProgressEvent = { phase, runId, epoch, epochs, step: 0, steps, loss: NaN, lr: NaN, imagesPerSec: 0, etaSec: NaN, metrics: {}, ...fields };
+    const p: ProgressEvent = {
+      phase,
+      runId,
+      epoch,
+      epochs,
+      step: 0,
+      steps,
+      loss: NaN,
+      lr: NaN,
+      imagesPerSec: 0,
+      etaSec: NaN,
+      metrics: {},
+      ...fields,
+    };
     // Epoch ends and the end of the run are logged as lines; the bar shows steps and evaluations.
     if (phase === 'train' || phase === 'eval') this.bar.update(p, phase !== 'train');
     this.onProgress?.(p);
@@ -423,7 +436,19 @@ class Session {
     const loss = ep.meanLoss();
     const imagesPerSec = (ep.step * cfg.batchSize) / Math.max(seconds, 1e-9);
     const { dataSeconds, stepSeconds } = ep;
-    this.append({ type: 'epoch', epoch: ep.epoch + 1, loss, lr: ep.lr, steps: ep.step, seconds, imagesPerSec, dataSeconds, stepSeconds, ...means, ...(diverged ? { diverged: true } : {}) });
+    this.append({
+      type: 'epoch',
+      epoch: ep.epoch + 1,
+      loss,
+      lr: ep.lr,
+      steps: ep.step,
+      seconds,
+      imagesPerSec,
+      dataSeconds,
+      stepSeconds,
+      ...means,
+      ...(diverged ? { diverged: true } : {}),
+    });
     const shown: Record<string, number> = { ...means };
     const done = ep.epoch + 1;
     if (!diverged && cfg.eval.knnEvery > 0 && done % cfg.eval.knnEvery === 0 && done < cfg.epochs) {
@@ -547,7 +572,10 @@ export async function evaluateCheckpoint(
       disposeState(ck.state);
     }
     // Features are extracted at the evaluation default batch size (256), not eval.batchSize.
-    const r = await finalEvaluation({ method, train, test, cfg }, { linear: opts.linear ?? cfg.eval.linear, alignUniform: opts.alignUniform ?? cfg.eval.alignUniform });
+    const r = await finalEvaluation(
+      { method, train, test, cfg },
+      { linear: opts.linear ?? cfg.eval.linear, alignUniform: opts.alignUniform ?? cfg.eval.alignUniform },
+    );
     return {
       runDir,
       epoch: ck.meta.epoch,

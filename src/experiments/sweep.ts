@@ -1,17 +1,7 @@
-/**
- * Sweeps: a cartesian grid ({'method.K': [256, 1024], seed: [0, 1]}) or a list of override
- * objects, each point a full run with its own folder. Complete runs are skipped, an unfinished
- * one resumes, and every point is addressable by its index so that separate processes (a Slurm
- * job array, `cwb sweep <ablation> --index i`) can each run one; `sweepRows` (and the report of
- * src/results) merge what they wrote.
- */
-import * as fs from 'fs';
-import * as path from 'path';
 import type * as Dfd from 'danfojs-node';
 import { loadDanfo } from '../util/danfo';
-import { readJson } from '../util/fsx';
 import { applyOverrides, runId, validateConfig, type RunConfig } from './config';
-import { FILES, runDirOf } from './paths';
+import { runDirOf } from './paths';
 import { readSummary, runStatus, type RunSummary } from './records';
 import { run, type RunOptions, type RunResult } from './runner';
 
@@ -116,7 +106,23 @@ export function rowOf(p: Pick<SweepPoint, 'index' | 'runId' | 'params' | 'dir'>,
   // 'point', not 'index': a column named 'index' breaks danfojs' table printing.
   const row: SweepRow = { point: p.index, runId: p.runId, status: runStatus(summary), ...p.params };
   if (summary) {
-    for (const k of ['method', 'epochs', 'seed', 'finalLoss', 'proxyAcc', 'knnAcc', 'knnAccMax', 'linearAcc', 'alignment', 'uniformity', 'imagesPerSec', 'trainSeconds', 'evalSeconds', 'sessions', 'backend'] as const) {
+    for (const k of [
+      'method',
+      'epochs',
+      'seed',
+      'finalLoss',
+      'proxyAcc',
+      'knnAcc',
+      'knnAccMax',
+      'linearAcc',
+      'alignment',
+      'uniformity',
+      'imagesPerSec',
+      'trainSeconds',
+      'evalSeconds',
+      'sessions',
+      'backend',
+    ] as const) {
       const v = summary[k];
       if (!(k in row)) row[k] = v === undefined ? null : (v as ParamValue | null);
     }
@@ -147,11 +153,7 @@ export function toDataFrame(rows: SweepRow[]): Dfd.DataFrame {
  * unfinished one. Returns the rows of all points (pending ones included) and a DataFrame.
  * (src/results' `sweep` runs this and adds the table of the points' records.)
  */
-export async function runSweep(
-  base: RunConfig,
-  spec: Grid | (PointSpec | Record<string, unknown>)[],
-  opts: SweepOptions = {},
-): Promise<SweepResult> {
+export async function runSweep(base: RunConfig, spec: Grid | (PointSpec | Record<string, unknown>)[], opts: SweepOptions = {}): Promise<SweepResult> {
   const points = sweepPoints(base, spec, opts.resultsDir);
   const wanted = opts.index === undefined ? points.map((p) => p.index) : Array.isArray(opts.index) ? opts.index : [opts.index];
   for (const i of wanted) {
@@ -174,7 +176,6 @@ function withLazyFrame(r: Omit<SweepResult, 'df'>): SweepResult {
   let df: Dfd.DataFrame | undefined;
   return Object.defineProperty(r, 'df', { enumerable: true, get: () => (df ??= toDataFrame(r.rows)) }) as SweepResult;
 }
-
 
 /** Rows of a sweep from what is on disk (no training): merges runs written by separate processes. */
 export function sweepRows(base: RunConfig, spec: Grid | (PointSpec | Record<string, unknown>)[], resultsDir?: string): SweepRow[] {

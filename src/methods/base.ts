@@ -69,7 +69,9 @@ export abstract class MethodBase implements Method {
     try {
       const vals = await values.data();
       const metrics: Record<string, number> = {};
-      names.forEach((n, i) => (metrics[n] = vals[i + 1]));
+      names.forEach((n, i) => {
+        metrics[n] = vals[i + 1];
+      });
       return { loss: vals[0], metrics };
     } finally {
       values.dispose();

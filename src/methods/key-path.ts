@@ -72,6 +72,8 @@ export class KeyPath {
 /** Shuffle-then-forward of the key encoder as the CIFAR demo's _batch_shuffle_single_gpu: returns keys in the original order. */
 export function shuffledForward(x: tf.Tensor4D, perm: Int32Array, forward: (x: tf.Tensor4D) => tf.Tensor2D): tf.Tensor2D {
   const inv = new Int32Array(perm.length);
-  perm.forEach((p, i) => (inv[p] = i));
+  perm.forEach((p, i) => {
+    inv[p] = i;
+  });
   return tf.tidy(() => tf.gather(forward(tf.gather(x, tf.tensor1d(perm, 'int32'))), tf.tensor1d(inv, 'int32')));
 }

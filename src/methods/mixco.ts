@@ -25,7 +25,18 @@ import type { ParamSchema } from './params-schema';
  * MixCo exp_mix_res18_tinyimg.sh / args.py: base MoCo v2, K 65536, m 0.999, T 0.2, dim 128, mlp,
  * mix temperature 0.05, beta (mix-param) 1; bnSplits 8 stands in for shuffle BN on one device.
  */
-export const MIXCO_DEFAULTS: { name: 'mixco' } & MixcoParams = { name: 'mixco', base: 'moco', beta: 1, mixT: 0.05, K: 65536, m: 0.999, T: 0.2, dim: 128, mlp: true, bnSplits: 8 };
+export const MIXCO_DEFAULTS: { name: 'mixco' } & MixcoParams = {
+  name: 'mixco',
+  base: 'moco',
+  beta: 1,
+  mixT: 0.05,
+  K: 65536,
+  m: 0.999,
+  T: 0.2,
+  dim: 128,
+  mlp: true,
+  bnSplits: 8,
+};
 
 export const MIXCO_SCHEMA: ParamSchema = {
   fields: {
@@ -118,7 +129,9 @@ export class Mixco extends MethodBase {
       const [z1, z2] = tf.split(embed(xViews), [B, B]) as [tf.Tensor2D, tf.Tensor2D];
       const [zMix1, zMix2] = tf.split(embed(xMix), [B / 2, B / 2]) as [tf.Tensor2D, tf.Tensor2D];
       const lContrast = ntXent(z1, z2, T);
-      const lMix = mixcoLoss(zMix1, z2, null, lambda1, mixT).add(mixcoLoss(zMix2, z1, null, lambda2, mixT)).div(2) as tf.Scalar;
+      const lMix = mixcoLoss(zMix1, z2, null, lambda1, mixT)
+        .add(mixcoLoss(zMix2, z1, null, lambda2, mixT))
+        .div(2) as tf.Scalar;
       return {
         loss: lContrast.add(lMix.mul(beta)) as tf.Scalar,
         metrics: { proxyAcc: ntXentAccuracy(ntXentLogits(z1, z2, T)), lossContrast: lContrast, lossMix: lMix },

@@ -58,7 +58,10 @@ export class Mochi extends Moco {
 
   protected maskNegatives(lNeg: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor2D {
     if (!this.config.classOracle) return lNeg;
-    const same = labels.toInt().reshape([-1, 1]).equal(this.queue.labels.reshape([1, -1])); // [B, K]
+    const same = labels
+      .toInt()
+      .reshape([-1, 1])
+      .equal(this.queue.labels.reshape([1, -1])); // [B, K]
     return tf.where(same, tf.fill(lNeg.shape, MASKED_LOGIT), lNeg) as tf.Tensor2D;
   }
 

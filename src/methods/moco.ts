@@ -22,7 +22,16 @@ import type { ParamSchema } from './params-schema';
  * dim 128, linear fc (no MLP), asymmetric, bn-splits 8. MoCo v2 on ImageNet would be K 65536,
  * m 0.999, T 0.2, mlp true (main_moco.py, README).
  */
-export const MOCO_DEFAULTS: { name: 'moco' } & MocoParams = { name: 'moco', K: 4096, m: 0.99, T: 0.1, dim: 128, mlp: false, symmetric: false, bnSplits: 8 };
+export const MOCO_DEFAULTS: { name: 'moco' } & MocoParams = {
+  name: 'moco',
+  K: 4096,
+  m: 0.99,
+  T: 0.1,
+  dim: 128,
+  mlp: false,
+  symmetric: false,
+  bnSplits: 8,
+};
 
 export const MOCO_FIELDS: Spec = { name: str, K: posInt, m: unit01, T: positive, dim: posInt, mlp: bool, symmetric: bool, bnSplits: posInt };
 export const MOCO_SCHEMA: ParamSchema = { fields: MOCO_FIELDS };

@@ -41,7 +41,13 @@ export class Simclr extends MethodBase {
       metrics: {
         proxyAcc: ntXentAccuracy(logits),
         posSim: sim.mul(eye).sum().div(B) as tf.Scalar,
-        negSim: B > 1 ? (sim.mul(tf.scalar(1).sub(eye)).sum().div(B * (B - 1)) as tf.Scalar) : tf.scalar(0),
+        negSim:
+          B > 1
+            ? (sim
+                .mul(tf.scalar(1).sub(eye))
+                .sum()
+                .div(B * (B - 1)) as tf.Scalar)
+            : tf.scalar(0),
       },
     };
   }

@@ -155,7 +155,17 @@ export function conv2dSymmetric(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, 
   if (pad === 0) return tf.conv2d(x, w, stride, 'valid');
   if (stride === 1 && 2 * pad === k - 1 && w.shape[1] === k) return tf.conv2d(x, w, 1, 'same');
   if (tf.getBackend() === 'tensorflow') {
-    return tf.conv2d(tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]), w, stride, 'valid');
+    return tf.conv2d(
+      tf.pad(x, [
+        [0, 0],
+        [pad, pad],
+        [pad, pad],
+        [0, 0],
+      ]),
+      w,
+      stride,
+      'valid',
+    );
   }
   return tf.conv2d(x, w, stride, pad);
 }

@@ -49,8 +49,16 @@ export class Network {
     const net = new Network(this.spec);
     net.featureDim = this.featureDim;
     net.outDim = this.outDim;
-    for (const [name, v] of this.params) net.params.set(name, tf.tidy(() => tf.variable(v.clone(), trainable, `${v.name}/copy${copyCounter++}`)));
-    for (const [name, v] of this.buffers) net.buffers.set(name, tf.tidy(() => tf.variable(v.clone(), false, `${v.name}/copy${copyCounter++}`)));
+    for (const [name, v] of this.params)
+      net.params.set(
+        name,
+        tf.tidy(() => tf.variable(v.clone(), trainable, `${v.name}/copy${copyCounter++}`)),
+      );
+    for (const [name, v] of this.buffers)
+      net.buffers.set(
+        name,
+        tf.tidy(() => tf.variable(v.clone(), false, `${v.name}/copy${copyCounter++}`)),
+      );
     return net;
   }
 

@@ -14,12 +14,14 @@ export class KeyQueue {
   ptr = 0;
 
   /** Random normalised init: randn(dim, K) normalised per key, as the reference. */
-  constructor(readonly K: number, readonly dim: number, seed: number) {
+  constructor(
+    readonly K: number,
+    readonly dim: number,
+    seed: number,
+  ) {
     if (!(Number.isInteger(K) && K >= 1)) throw new Error(`KeyQueue: K must be a positive integer, got ${K}`);
     if (!(Number.isInteger(dim) && dim >= 1)) throw new Error(`KeyQueue: dim must be a positive integer, got ${dim}`);
-    this.keys = tf.tidy(() =>
-      tf.variable(l2Normalize(tf.randomNormal([K, dim], 0, 1, 'float32', seed)), false, `cwb/queue.keys/${queueCounter++}`),
-    );
+    this.keys = tf.tidy(() => tf.variable(l2Normalize(tf.randomNormal([K, dim], 0, 1, 'float32', seed)), false, `cwb/queue.keys/${queueCounter++}`));
     this.labels = tf.tidy(() => tf.variable(tf.fill([K], -1, 'int32'), false, `cwb/queue.labels/${queueCounter++}`));
   }
 

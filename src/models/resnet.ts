@@ -21,8 +21,7 @@ const LAYERS: Record<ResnetDepth, { block: 'basic' | 'bottleneck'; counts: numbe
 function basicBlock(L: LayerOps, name: string, x: tf.Tensor4D, planes: number, stride: number): tf.Tensor4D {
   let out = L.bn(`${name}.bn1`, L.conv(`${name}.conv1`, x, planes, 3, stride), true);
   out = L.bn(`${name}.bn2`, L.conv(`${name}.conv2`, out, planes, 3, 1));
-  const shortcut =
-    stride !== 1 || x.shape[3] !== planes ? L.bn(`${name}.downsample.1`, L.conv(`${name}.downsample.0`, x, planes, 1, stride, 0)) : x;
+  const shortcut = stride !== 1 || x.shape[3] !== planes ? L.bn(`${name}.downsample.1`, L.conv(`${name}.downsample.0`, x, planes, 1, stride, 0)) : x;
   return out.add(shortcut).relu() as tf.Tensor4D;
 }
 
@@ -49,7 +48,17 @@ export function resnetBackbone(depth: ResnetDepth, stem: 'cifar' | 'imagenet' = 
       h = L.bn('bn1', L.conv('conv1', x, ch(64), 7, 2, 3), true);
       // PyTorch's MaxPool2d(3, 2, padding=1); h >= 0 after the ReLU, so zero padding equals -inf padding
       // (and works on the tensorflow backend, which takes only 'same'/'valid').
-      h = tf.maxPool(tf.pad(h, [[0, 0], [1, 1], [1, 1], [0, 0]]), 3, 2, 'valid');
+      h = tf.maxPool(
+        tf.pad(h, [
+          [0, 0],
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ]),
+        3,
+        2,
+        'valid',
+      );
     }
     spec.counts.forEach((n, i) => {
       for (let j = 0; j < n; j++) {

@@ -22,7 +22,11 @@ import * as tf from '@tensorflow/tfjs';
 function channelSums(t: tf.Tensor, H: number, W: number): tf.Tensor {
   const [A, S, , C] = t.shape;
   const pooled = tf.avgPool(t.reshape([A * S, H, W, C]) as tf.Tensor4D, [H, W], 1, 'valid'); // [N, 1, 1, C]
-  return pooled.reshape([A, S, C]).sum(0).mul(H * W).reshape([1, S, 1, C]);
+  return pooled
+    .reshape([A, S, C])
+    .sum(0)
+    .mul(H * W)
+    .reshape([1, S, 1, C]);
 }
 
 export interface BatchNormTrainOptions {

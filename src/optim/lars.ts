@@ -19,7 +19,10 @@ export class LARS implements Optimizer {
   private readonly buffers: MomentumBuffers;
   steps = 0;
 
-  constructor(readonly config: OptimizerConfig, private readonly params: Map<string, tf.Variable>) {
+  constructor(
+    readonly config: OptimizerConfig,
+    private readonly params: Map<string, tf.Variable>,
+  ) {
     checkOptimizerConfig(config);
     this.buffers = new MomentumBuffers(params);
   }

@@ -5,7 +5,11 @@ export class MomentumBuffers {
   readonly bufs = new Map<string, tf.Variable>();
 
   constructor(params: Map<string, tf.Variable>) {
-    for (const [name, p] of params) this.bufs.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false, `cwb/opt/${name}/${bufCounter++}`)));
+    for (const [name, p] of params)
+      this.bufs.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false, `cwb/opt/${name}/${bufCounter++}`)),
+      );
   }
 
   get(name: string): tf.Variable {

@@ -28,14 +28,7 @@ function scheduled(s: ScheduleConfig, baseLr: number, t: number, epochs: number)
   }
 }
 
-export function learningRateAt(
-  schedule: ScheduleConfig,
-  baseLr: number,
-  epoch: number,
-  step: number,
-  stepsPerEpoch: number,
-  epochs: number,
-): number {
+export function learningRateAt(schedule: ScheduleConfig, baseLr: number, epoch: number, step: number, stepsPerEpoch: number, epochs: number): number {
   if (!(epochs > 0)) throw new Error(`learningRateAt: epochs must be > 0, got ${epochs}`);
   if (!(stepsPerEpoch > 0)) throw new Error(`learningRateAt: stepsPerEpoch must be > 0, got ${stepsPerEpoch}`);
   const warm = schedule.warmupEpochs ?? 0;

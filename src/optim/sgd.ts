@@ -16,7 +16,10 @@ export class SGD implements Optimizer {
   private readonly buffers: MomentumBuffers;
   steps = 0;
 
-  constructor(readonly config: OptimizerConfig, private readonly params: Map<string, tf.Variable>) {
+  constructor(
+    readonly config: OptimizerConfig,
+    private readonly params: Map<string, tf.Variable>,
+  ) {
     checkOptimizerConfig(config);
     this.buffers = new MomentumBuffers(params);
   }

@@ -41,7 +41,8 @@ export async function showImages(set: ImageSet, indices: number[] | number[][], 
   const rows = Array.isArray(indices[0]) ? (indices as number[][]) : [indices as number[]];
   const png = await imageGrid(set, rows, opts);
   const names = set.info.classNames;
-  const text = (opts.caption ? opts.caption + '\n' : '') + rows.map((r) => r.map((i) => `#${i} ${names[set.labels[i]] ?? set.labels[i]}`).join(', ')).join('\n');
+  const text =
+    (opts.caption ? `${opts.caption}\n` : '') + rows.map((r) => r.map((i) => `#${i} ${names[set.labels[i]] ?? set.labels[i]}`).join(', ')).join('\n');
   displayBundle({ 'image/png': Buffer.from(png).toString('base64'), 'text/plain': text });
 }
 
@@ -50,7 +51,13 @@ export async function showImages(set: ImageSet, indices: number[] | number[][], 
  * it has the query's class, red otherwise. `queries[q]` indexes `querySet`, `nn.indices[q]` `bankSet`.
  * Returns the share of neighbours of the query's class (precision at k).
  */
-export async function showNeighbours(querySet: ImageSet, queries: number[], bankSet: ImageSet, nn: NeighbourLists, opts: { caption?: string; cell?: number } = {}): Promise<number> {
+export async function showNeighbours(
+  querySet: ImageSet,
+  queries: number[],
+  bankSet: ImageSet,
+  nn: NeighbourLists,
+  opts: { caption?: string; cell?: number } = {},
+): Promise<number> {
   if (nn.indices.length !== queries.length) throw new Error(`showNeighbours: ${queries.length} queries but ${nn.indices.length} neighbour lists`);
   // One set holding the queries then the neighbours, so a single grid can be drawn.
   const [h, w] = querySet.info.imageSize;
@@ -74,7 +81,10 @@ export async function showNeighbours(querySet: ImageSet, queries: number[], bank
   nn.indices.forEach((list, q) => {
     const row = [q, ...list.map((_b, j) => offset + j)];
     const qLabel = querySet.labels[queries[q]];
-    borders.push([[60, 60, 60], ...list.map((b) => (bankSet.labels[b] === qLabel ? ([40, 170, 60] as [number, number, number]) : ([210, 40, 40] as [number, number, number])))]);
+    borders.push([
+      [60, 60, 60],
+      ...list.map((b) => (bankSet.labels[b] === qLabel ? ([40, 170, 60] as [number, number, number]) : ([210, 40, 40] as [number, number, number]))),
+    ]);
     same += list.filter((b) => bankSet.labels[b] === qLabel).length;
     offset += list.length;
     rows.push(row);
@@ -82,8 +92,15 @@ export async function showNeighbours(querySet: ImageSet, queries: number[], bank
   const png = await imageGrid(joint, rows, { borders, cell: opts.cell });
   const names = querySet.info.classNames;
   const precision = flat.length ? same / flat.length : 0;
-  const text = `${opts.caption ? opts.caption + '\n' : ''}` + nn.indices.map((list, q) =>
-    `query #${queries[q]} ${names[querySet.labels[queries[q]]]}: ` + list.map((b, j) => `#${b} ${names[bankSet.labels[b]]} (${nn.similarities[q][j].toFixed(3)})`).join(', ')).join('\n') +
+  const text =
+    `${opts.caption ? `${opts.caption}\n` : ''}` +
+    nn.indices
+      .map(
+        (list, q) =>
+          `query #${queries[q]} ${names[querySet.labels[queries[q]]]}: ` +
+          list.map((b, j) => `#${b} ${names[bankSet.labels[b]]} (${nn.similarities[q][j].toFixed(3)})`).join(', '),
+      )
+      .join('\n') +
     `\nneighbours of the query's class: ${(100 * precision).toFixed(1)}%`;
   displayBundle({ 'image/png': Buffer.from(png).toString('base64'), 'text/plain': text });
   return precision;
@@ -93,9 +110,15 @@ export async function showNeighbours(querySet: ImageSet, queries: number[], bank
  * A 2-D map of embeddings (PCA or UMAP coordinates) coloured by class; hovering a point shows
  * its image index (`indices[i]`, default i) and class.
  */
-export function embeddingMapFigure(xy: [number, number][] | number[][], labels: ArrayLike<number>, classNames: string[], opts: { title?: string; indices?: number[]; height?: number; axis?: string } = {}): PlotlyFigure {
+export function embeddingMapFigure(
+  xy: [number, number][] | number[][],
+  labels: ArrayLike<number>,
+  classNames: string[],
+  opts: { title?: string; indices?: number[]; height?: number; axis?: string } = {},
+): PlotlyFigure {
   if (xy.length !== labels.length) throw new Error(`embeddingMapFigure: ${xy.length} points but ${labels.length} labels`);
-  if (opts.indices && opts.indices.length !== xy.length) throw new Error(`embeddingMapFigure: ${xy.length} points but ${opts.indices.length} indices`);
+  if (opts.indices && opts.indices.length !== xy.length)
+    throw new Error(`embeddingMapFigure: ${xy.length} points but ${opts.indices.length} indices`);
   const groups = new Map<number, { x: number[]; y: number[]; idx: number[] }>();
   xy.forEach((p, i) => {
     if (p.length < 2) throw new Error(`embeddingMapFigure: point ${i} has ${p.length} coordinates, needs 2`);
@@ -106,18 +129,28 @@ export function embeddingMapFigure(xy: [number, number][] | number[][], labels: 
     g.idx.push(opts.indices ? opts.indices[i] : i);
     groups.set(c, g);
   });
-  const data: PlotlyTrace[] = [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([c, g]) => ({
-    type: 'scatter', mode: 'markers', name: classNames[c] ?? `class ${c}`, x: g.x, y: g.y, customdata: g.idx,
-    hovertemplate: `image #%{customdata}<br>${(classNames[c] ?? `class ${c}`).replace(/[<>%]/g, '')}<extra></extra>`,
-    marker: { size: 5, opacity: 0.8, color: PALETTE[c % PALETTE.length] },
-  }));
+  const data: PlotlyTrace[] = [...groups.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([c, g]) => ({
+      type: 'scatter',
+      mode: 'markers',
+      name: classNames[c] ?? `class ${c}`,
+      x: g.x,
+      y: g.y,
+      customdata: g.idx,
+      hovertemplate: `image #%{customdata}<br>${(classNames[c] ?? `class ${c}`).replace(/[<>%]/g, '')}<extra></extra>`,
+      marker: { size: 5, opacity: 0.8, color: PALETTE[c % PALETTE.length] },
+    }));
   const axis = opts.axis ?? 'component';
   return {
     data,
     layout: {
-      title: { text: opts.title ?? `${xy.length} embeddings by class` }, height: opts.height ?? 480,
-      xaxis: { title: { text: `${axis} 1` }, automargin: true }, yaxis: { title: { text: `${axis} 2` }, automargin: true },
-      legend: { orientation: 'h', y: -0.15 }, margin: { l: 60, r: 20, t: 50, b: 50 },
+      title: { text: opts.title ?? `${xy.length} embeddings by class` },
+      height: opts.height ?? 480,
+      xaxis: { title: { text: `${axis} 1` }, automargin: true },
+      yaxis: { title: { text: `${axis} 2` }, automargin: true },
+      legend: { orientation: 'h', y: -0.15 },
+      margin: { l: 60, r: 20, t: 50, b: 50 },
     },
   };
 }
@@ -125,14 +158,28 @@ export function embeddingMapFigure(xy: [number, number][] | number[][], labels: 
 /** The confusion matrix as a heatmap (rows: true class, columns: predicted), counts in the cells. */
 export function confusionFigure(confusion: number[][], classNames: string[], opts: { title?: string } = {}): PlotlyFigure {
   const n = confusion.length;
-  if (!n || confusion.some((r) => r.length !== n)) throw new Error(`confusionFigure: the matrix must be square, got ${n} rows of ${confusion.map((r) => r.length).join('/')}`);
+  if (!n || confusion.some((r) => r.length !== n))
+    throw new Error(`confusionFigure: the matrix must be square, got ${n} rows of ${confusion.map((r) => r.length).join('/')}`);
   const names = classNames.length === n ? classNames : confusion.map((_r, i) => `class ${i}`);
   return {
-    data: [{ type: 'heatmap', z: confusion, x: names, y: names, text: confusion.map((r) => r.map(String)), texttemplate: '%{text}', colorscale: 'Blues', showscale: false,
-      hovertemplate: 'true %{y}, predicted %{x}: %{z}<extra></extra>' }],
+    data: [
+      {
+        type: 'heatmap',
+        z: confusion,
+        x: names,
+        y: names,
+        text: confusion.map((r) => r.map(String)),
+        texttemplate: '%{text}',
+        colorscale: 'Blues',
+        showscale: false,
+        hovertemplate: 'true %{y}, predicted %{x}: %{z}<extra></extra>',
+      },
+    ],
     layout: {
-      title: { text: opts.title ?? 'confusion matrix (rows: true class, columns: predicted)' }, height: 80 + 34 * n + 80,
-      xaxis: { title: { text: 'predicted' }, automargin: true, type: 'category' }, yaxis: { title: { text: 'true' }, automargin: true, type: 'category', autorange: 'reversed' },
+      title: { text: opts.title ?? 'confusion matrix (rows: true class, columns: predicted)' },
+      height: 80 + 34 * n + 80,
+      xaxis: { title: { text: 'predicted' }, automargin: true, type: 'category' },
+      yaxis: { title: { text: 'true' }, automargin: true, type: 'category', autorange: 'reversed' },
       margin: { l: 90, r: 20, t: 50, b: 80 },
     },
   };
@@ -141,10 +188,20 @@ export function confusionFigure(confusion: number[][], classNames: string[], opt
 /** Accuracy per class as bars, with the overall accuracy in the title. */
 export function perClassFigure(perClass: number[], classNames: string[], opts: { title?: string; overall?: number } = {}): PlotlyFigure {
   return {
-    data: [{ type: 'bar', x: perClass.map((_v, i) => classNames[i] ?? `class ${i}`), y: perClass.map((v) => (Number.isFinite(v) ? v : null)), marker: { color: PALETTE[0] } }],
+    data: [
+      {
+        type: 'bar',
+        x: perClass.map((_v, i) => classNames[i] ?? `class ${i}`),
+        y: perClass.map((v) => (Number.isFinite(v) ? v : null)),
+        marker: { color: PALETTE[0] },
+      },
+    ],
     layout: {
       title: { text: opts.title ?? `kNN accuracy per class${opts.overall !== undefined ? ` (all: ${(100 * opts.overall).toFixed(1)}%)` : ''}` },
-      yaxis: { title: { text: 'top-1 accuracy' }, range: [0, 1], automargin: true }, xaxis: { automargin: true, type: 'category' }, height: 380, showlegend: false,
+      yaxis: { title: { text: 'top-1 accuracy' }, range: [0, 1], automargin: true },
+      xaxis: { automargin: true, type: 'category' },
+      height: 380,
+      showlegend: false,
     },
   };
 }
@@ -171,15 +228,29 @@ export function similarityHistogramFigure(d: SimilaritySamples, opts: { title?: 
   const data = series.map(([name, v], i) => ({ type: 'scatter', mode: 'lines', name, ...histogram(v, bins, -1, 1), line: { color: PALETTE[i] } }));
   return {
     data,
-    layout: { title: { text: opts.title ?? 'cosine similarity distributions' }, xaxis: { title: { text: 'cosine similarity' }, range: [-1, 1], automargin: true },
-      yaxis: { title: { text: 'density' }, automargin: true }, height: 380, legend: { orientation: 'h', y: -0.25 } },
+    layout: {
+      title: { text: opts.title ?? 'cosine similarity distributions' },
+      xaxis: { title: { text: 'cosine similarity' }, range: [-1, 1], automargin: true },
+      yaxis: { title: { text: 'density' }, automargin: true },
+      height: 380,
+      legend: { orientation: 'h', y: -0.25 },
+    },
   };
 }
 
 /** Per-epoch curves of fields of metrics.jsonl records (of `type`, default 'epoch'), one subplot row each. */
-export function metricsCurvesFigure(runs: { name: string; metrics: MetricsLine[] }[], fields: string[][], opts: { title?: string; type?: 'epoch' | 'eval'; rowTitles?: string[] } = {}): PlotlyFigure {
+export function metricsCurvesFigure(
+  runs: { name: string; metrics: MetricsLine[] }[],
+  fields: string[][],
+  opts: { title?: string; type?: 'epoch' | 'eval'; rowTitles?: string[] } = {},
+): PlotlyFigure {
   const data: PlotlyTrace[] = [];
-  const layout: Record<string, unknown> = { title: { text: opts.title ?? '' }, height: 60 + 240 * fields.length, legend: { orientation: 'h', y: -0.12 }, margin: { l: 70, r: 20, t: 50, b: 50 } };
+  const layout: Record<string, unknown> = {
+    title: { text: opts.title ?? '' },
+    height: 60 + 240 * fields.length,
+    legend: { orientation: 'h', y: -0.12 },
+    margin: { l: 70, r: 20, t: 50, b: 50 },
+  };
   const gap = 0.1;
   const h = (1 - gap * (fields.length - 1)) / fields.length;
   let colour = 0;
@@ -192,8 +263,17 @@ export function metricsCurvesFigure(runs: { name: string; metrics: MetricsLine[]
       for (const f of row) {
         const recs = run.metrics.filter((r) => r.type === (opts.type ?? 'epoch') && typeof r[f] === 'number' && Number.isFinite(r[f] as number));
         if (!recs.length) continue;
-        data.push({ type: 'scatter', mode: 'lines+markers', name: runs.length > 1 ? `${run.name}: ${f}` : f, x: recs.map((r) => r.epoch), y: recs.map((r) => r[f] as number),
-          xaxis: `x${ax}`, yaxis: `y${ax}`, line: { color: PALETTE[colour % PALETTE.length] }, marker: { color: PALETTE[colour++ % PALETTE.length] } });
+        data.push({
+          type: 'scatter',
+          mode: 'lines+markers',
+          name: runs.length > 1 ? `${run.name}: ${f}` : f,
+          x: recs.map((r) => r.epoch),
+          y: recs.map((r) => r[f] as number),
+          xaxis: `x${ax}`,
+          yaxis: `y${ax}`,
+          line: { color: PALETTE[colour % PALETTE.length] },
+          marker: { color: PALETTE[colour++ % PALETTE.length] },
+        });
       }
     }
   });

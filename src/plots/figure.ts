@@ -125,9 +125,17 @@ export function curvesFigure(
         }
       });
       data.push({
-        type: 'scatter', mode: 'lines+markers', name: run.name, x, y,
-        xaxis: `x${axis}`, yaxis: `y${axis}`, legendgroup: run.name, showlegend: m === 0,
-        marker: { color: PALETTE[r % PALETTE.length] }, line: { color: PALETTE[r % PALETTE.length] },
+        type: 'scatter',
+        mode: 'lines+markers',
+        name: run.name,
+        x,
+        y,
+        xaxis: `x${axis}`,
+        yaxis: `y${axis}`,
+        legendgroup: run.name,
+        showlegend: m === 0,
+        marker: { color: PALETTE[r % PALETTE.length] },
+        line: { color: PALETTE[r % PALETTE.length] },
       });
     });
   });
@@ -166,8 +174,14 @@ export function ablationFigure(
     const p = [...opts.paper].sort((a, b) => a.value - b.value);
     // The paper's numbers live on another scale (ImageNet top-1) -> a second y axis.
     fig.data.push({
-      type: 'scatter', mode: 'lines+markers', name: opts.paperName ?? 'paper', x: p.map((q) => q.value), y: p.map((q) => q.score),
-      yaxis: 'y2', line: { dash: 'dash' }, marker: { symbol: 'diamond' },
+      type: 'scatter',
+      mode: 'lines+markers',
+      name: opts.paperName ?? 'paper',
+      x: p.map((q) => q.value),
+      y: p.map((q) => q.score),
+      yaxis: 'y2',
+      line: { dash: 'dash' },
+      marker: { symbol: 'diamond' },
     });
     (fig.layout as Record<string, unknown>).yaxis2 = { title: { text: opts.paperName ?? 'paper' }, overlaying: 'y', side: 'right', automargin: true };
   }
@@ -193,7 +207,11 @@ export function scatterByClassFigure(xy: number[][], labels: ArrayLike<number>, 
   const data = [...groups.entries()]
     .sort((a, b) => a[0] - b[0])
     .map(([c, g]) => ({
-      type: 'scatter', mode: 'markers', name: classNames[c] ?? `class ${c}`, x: g.x, y: g.y,
+      type: 'scatter',
+      mode: 'markers',
+      name: classNames[c] ?? `class ${c}`,
+      x: g.x,
+      y: g.y,
       marker: { size: 5, opacity: 0.75, color: PALETTE[c % PALETTE.length] },
     }));
   return { data, layout: baseLayout({ ...opts, x: opts.x ?? { title: 'component 1' }, y: opts.y ?? { title: 'component 2' } }) };

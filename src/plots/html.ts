@@ -2,7 +2,7 @@
  * Offline HTML for plotly figures and whole report pages. plotly.js comes from the npm package
  * `plotly.js-dist-min` and is inlined (never a CDN link), so pages and notebooks draw with no network.
  */
-import * as fs from 'fs';
+import * as fs from 'node:fs';
 import type { PlotlyFigure } from './figure';
 
 let plotlySource: string | undefined;

@@ -128,7 +128,7 @@ export function showFigure(fig: PlotlyFigure): void {
 /** Shows a table (rows or a danfojs DataFrame) as HTML with a text fallback. */
 export function showTable(table: Row[] | DataFrameLike, opts: TableOptions = {}): void {
   const rows = toRows(table);
-  displayBundle({ 'text/html': tableHtml(rows, opts), 'text/plain': (opts.caption ? opts.caption + '\n' : '') + tableText(rows, opts) });
+  displayBundle({ 'text/html': tableHtml(rows, opts), 'text/plain': (opts.caption ? `${opts.caption}\n` : '') + tableText(rows, opts) });
 }
 
 /** Shows an HTML fragment (with a text fallback). */
@@ -228,23 +228,36 @@ export function progressDisplay(opts: { title?: string; metrics?: string[]; minI
   const render = (note?: string) => {
     const p = last;
     const done = epochsDone(p);
-    const frac = done !== undefined && typeof p.epochs === 'number' && p.epochs > 0 ? Math.min(1, done / p.epochs)
-      : typeof p.step === 'number' && typeof p.steps === 'number' && p.steps > 0 ? Math.min(1, p.step / p.steps) : undefined;
+    const frac =
+      done !== undefined && typeof p.epochs === 'number' && p.epochs > 0
+        ? Math.min(1, done / p.epochs)
+        : typeof p.step === 'number' && typeof p.steps === 'number' && p.steps > 0
+          ? Math.min(1, p.step / p.steps)
+          : undefined;
     const counters = [
       typeof p.runId === 'string' ? p.runId : '',
       typeof p.epoch === 'number' ? `epoch ${p.epoch}${typeof p.epochs === 'number' ? `/${p.epochs}` : ''}` : '',
       typeof p.step === 'number' ? `step ${p.step}${typeof p.steps === 'number' ? `/${p.steps}` : ''}` : '',
-    ].filter(Boolean).join(' ');
-    const values = Object.keys(latest).map((k) => `${k}=${fmt(latest[k])}`).join('  ');
+    ]
+      .filter(Boolean)
+      .join(' ');
+    const values = Object.keys(latest)
+      .map((k) => `${k}=${fmt(latest[k])}`)
+      .join('  ');
     const msg = [p.message, note].filter((x) => typeof x === 'string' && x).join(' ');
-    const text = `${opts.title ? opts.title + ': ' : ''}${counters}${values ? '  ' + values : ''}${msg ? '  ' + msg : ''}`;
-    const bar = frac === undefined ? '' :
-      `<div style="width:300px;height:10px;background:#eee;display:inline-block;vertical-align:middle"><div style="width:${(frac * 100).toFixed(1)}%;height:10px;background:#1f77b4"></div></div> ${(frac * 100).toFixed(0)}% `;
+    const text = `${opts.title ? `${opts.title}: ` : ''}${counters}${values ? `  ${values}` : ''}${msg ? `  ${msg}` : ''}`;
+    const bar =
+      frac === undefined
+        ? ''
+        : `<div style="width:300px;height:10px;background:#eee;display:inline-block;vertical-align:middle"><div style="width:${(frac * 100).toFixed(1)}%;height:10px;background:#1f77b4"></div></div> ${(frac * 100).toFixed(0)}% `;
     const plotted = Object.keys(history).filter((k) => (opts.metrics ? opts.metrics.includes(k) : !TEXT_ONLY.has(k)));
-    const sparks = plotted.map((k) => `<span style="margin-right:12px;white-space:nowrap">${escapeHtml(k)} ${sparklineSvg(history[k])}</span>`).join('');
-    const html = `<div class="cwb-progress" style="font-family:monospace;font-size:12px">` +
+    const sparks = plotted
+      .map((k) => `<span style="margin-right:12px;white-space:nowrap">${escapeHtml(k)} ${sparklineSvg(history[k])}</span>`)
+      .join('');
+    const html =
+      `<div class="cwb-progress" style="font-family:monospace;font-size:12px">` +
       `${opts.title ? `<div><b>${escapeHtml(opts.title)}</b></div>` : ''}` +
-      `<div>${bar}${escapeHtml(counters)}</div><div>${escapeHtml(values)}${msg ? ' ' + escapeHtml(msg) : ''}</div><div>${sparks}</div></div>`;
+      `<div>${bar}${escapeHtml(counters)}</div><div>${escapeHtml(values)}${msg ? ` ${escapeHtml(msg)}` : ''}</div><div>${sparks}</div></div>`;
     displayBundle({ 'text/html': html, 'text/plain': text }, { displayId, update: sent });
     sent = true;
     lastSent = Date.now();
@@ -253,7 +266,8 @@ export function progressDisplay(opts: { title?: string; metrics?: string[]; minI
   const record = (k: string, v: unknown, x: number) => {
     if (typeof v !== 'number' || !Number.isFinite(v)) return;
     latest[k] = v;
-    const h = (history[k] ??= []);
+    history[k] ??= [];
+    const h = history[k];
     // Repeated events at the same x (e.g. the 'epoch' event after the last 'train' step) replace, not append.
     if (h.length > 0 && h[h.length - 1].x === x) h[h.length - 1].y = v;
     else h.push({ x, y: v });

@@ -3,8 +3,8 @@
  * paper's" comparison table of the notebooks. Values the accessible sources do not carry are
  * `null` with status 'NOT FOUND' and are shown as such, never filled in.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { readJson } from '../util/fsx';
 import type { Row } from './table';
 
@@ -102,7 +102,12 @@ export interface OurPoint {
  * `param` is the key in the entries' params (e.g. 'K'); `scale` multiplies our numbers
  * (100 turns accuracies in [0, 1] into %).
  */
-export function comparisonRows(name: string, param: string, ours: OurPoint[], opts: { ourMetric?: string; scale?: number; file?: string } = {}): Row[] {
+export function comparisonRows(
+  name: string,
+  param: string,
+  ours: OurPoint[],
+  opts: { ourMetric?: string; scale?: number; file?: string } = {},
+): Row[] {
   const ab = paperAblation(name, opts.file);
   const scale = opts.scale ?? 1;
   const ourLabel = opts.ourMetric ?? 'ours';

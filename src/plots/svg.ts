@@ -55,7 +55,7 @@ function fmtTick(v: number): string {
 function niceTicks(lo: number, hi: number, target = 5): number[] {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / target;
-  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const out: number[] = [];
   for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
@@ -70,12 +70,12 @@ function logTicks(lo: number, hi: number): number[] {
   const out: number[] = [];
   for (let d = d0; d <= d1; d++) {
     for (const m of mult) {
-      const v = m * Math.pow(10, d);
+      const v = m * 10 ** d;
       const l = Math.log10(v);
       if (l >= lo - 1e-9 && l <= hi + 1e-9) out.push(v);
     }
   }
-  return out.length >= 2 ? out : [Math.pow(10, lo), Math.pow(10, hi)];
+  return out.length >= 2 ? out : [10 ** lo, 10 ** hi];
 }
 
 function axisKey(id: string): string {
@@ -143,7 +143,10 @@ export function figureSvg(fig: PlotlyFigure, opts: { width?: number; height?: nu
       overlaying: typeof spec.overlaying === 'string' ? spec.overlaying : undefined,
       anchor: typeof spec.anchor === 'string' ? spec.anchor : undefined,
       reversed: spec.autorange === 'reversed',
-      range: Array.isArray(spec.range) && spec.range.length === 2 && spec.range.every((v) => typeof v === 'number') ? (spec.range as [number, number]) : undefined,
+      range:
+        Array.isArray(spec.range) && spec.range.length === 2 && spec.range.every((v) => typeof v === 'number')
+          ? (spec.range as [number, number])
+          : undefined,
       categories: [],
       min: Infinity,
       max: -Infinity,
@@ -205,7 +208,7 @@ export function figureSvg(fig: PlotlyFigure, opts: { width?: number; height?: nu
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
   for (const a of axes.values()) {
-    const base = a.overlaying ? axes.get(a.overlaying) ?? a : a;
+    const base = a.overlaying ? (axes.get(a.overlaying) ?? a) : a;
     const dom = a.overlaying ? base.domain : a.domain;
     if (a.id[0] === 'x') {
       a.p0 = m.l + dom[0] * pw;
@@ -217,7 +220,7 @@ export function figureSvg(fig: PlotlyFigure, opts: { width?: number; height?: nu
     if (a.reversed) [a.p0, a.p1] = [a.p1, a.p0];
     if (a.type !== 'category') {
       if (a.range) {
-        [a.min, a.max] = a.type === 'log' ? [Math.pow(10, a.range[0]), Math.pow(10, a.range[1])] : a.range;
+        [a.min, a.max] = a.type === 'log' ? [10 ** a.range[0], 10 ** a.range[1]] : a.range;
       }
       if (!(a.max >= a.min)) [a.min, a.max] = a.type === 'log' ? [1, 10] : [0, 1];
       if (a.max === a.min) {
@@ -229,7 +232,7 @@ export function figureSvg(fig: PlotlyFigure, opts: { width?: number; height?: nu
         if (a.type === 'log') {
           const [l0, l1] = [Math.log10(a.min), Math.log10(a.max)];
           const pad = (l1 - l0) * 0.05;
-          [a.min, a.max] = [Math.pow(10, l0 - pad), Math.pow(10, l1 + pad)];
+          [a.min, a.max] = [10 ** (l0 - pad), 10 ** (l1 + pad)];
         } else {
           const pad = (a.max - a.min) * 0.05;
           [a.min, a.max] = [a.min - pad, a.max + pad];
@@ -255,18 +258,23 @@ export function figureSvg(fig: PlotlyFigure, opts: { width?: number; height?: nu
 
   const out: string[] = [];
   const f = (v: number) => v.toFixed(1);
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Arial, Helvetica, sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Arial, Helvetica, sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
   if (title) out.push(`<text x="${f(W / 2)}" y="26" text-anchor="middle" font-size="16">${esc(title)}</text>`);
 
   // Axes: grid, ticks, labels, titles.
   for (const a of axes.values()) {
     const isX = a.id[0] === 'x';
-    const cross = isX ? axes.get(a.anchor ?? 'y') ?? getAxis('y') : axes.get(a.anchor ?? 'x') ?? getAxis('x');
+    const cross = isX ? (axes.get(a.anchor ?? 'y') ?? getAxis('y')) : (axes.get(a.anchor ?? 'x') ?? getAxis('x'));
     let ticks: { v: unknown; label: string }[];
     if (a.type === 'category') ticks = a.categories.map((c) => ({ v: c, label: c }));
     else if (a.type === 'log') ticks = logTicks(Math.log10(a.min), Math.log10(a.max)).map((v) => ({ v, label: fmtTick(v) }));
-    else ticks = niceTicks(a.min, a.max, isX ? Math.max(3, Math.round((a.p1 - a.p0) / 90)) : Math.max(2, Math.round(Math.abs(a.p0 - a.p1) / 50))).map((v) => ({ v, label: fmtTick(v) }));
+    else
+      ticks = niceTicks(a.min, a.max, isX ? Math.max(3, Math.round((a.p1 - a.p0) / 90)) : Math.max(2, Math.round(Math.abs(a.p0 - a.p1) / 50))).map(
+        (v) => ({ v, label: fmtTick(v) }),
+      );
     if (isX) {
       const y = Math.max(cross.p0, cross.p1); // the bottom of the plot, also on a reversed y axis
       out.push(`<line x1="${f(a.p0)}" y1="${f(y)}" x2="${f(a.p1)}" y2="${f(y)}" stroke="#444"/>`);
@@ -275,11 +283,16 @@ export function figureSvg(fig: PlotlyFigure, opts: { width?: number; height?: nu
         if (x === undefined) continue;
         if (a.type !== 'category') out.push(`<line x1="${f(x)}" y1="${f(Math.min(cross.p0, cross.p1))}" x2="${f(x)}" y2="${f(y)}" stroke="#eee"/>`);
         out.push(`<line x1="${f(x)}" y1="${f(y)}" x2="${f(x)}" y2="${f(y + 4)}" stroke="#444"/>`);
-        out.push(rotate && a.type === 'category'
-          ? `<text x="${f(x)}" y="${f(y + 14)}" text-anchor="end" transform="rotate(-35 ${f(x)} ${f(y + 14)})">${esc(t.label)}</text>`
-          : `<text x="${f(x)}" y="${f(y + 17)}" text-anchor="middle">${esc(t.label)}</text>`);
+        out.push(
+          rotate && a.type === 'category'
+            ? `<text x="${f(x)}" y="${f(y + 14)}" text-anchor="end" transform="rotate(-35 ${f(x)} ${f(y + 14)})">${esc(t.label)}</text>`
+            : `<text x="${f(x)}" y="${f(y + 17)}" text-anchor="middle">${esc(t.label)}</text>`,
+        );
       }
-      if (a.title) out.push(`<text x="${f((a.p0 + a.p1) / 2)}" y="${f(y + (rotate ? 14 + Math.min(120, xCats * 5) : 34))}" text-anchor="middle" font-size="13">${esc(a.title)}</text>`);
+      if (a.title)
+        out.push(
+          `<text x="${f((a.p0 + a.p1) / 2)}" y="${f(y + (rotate ? 14 + Math.min(120, xCats * 5) : 34))}" text-anchor="middle" font-size="13">${esc(a.title)}</text>`,
+        );
     } else {
       const right = a.side === 'right';
       const xBase = right ? m.l + pw : Math.min(cross.p0, cross.p1);
@@ -293,7 +306,9 @@ export function figureSvg(fig: PlotlyFigure, opts: { width?: number; height?: nu
       if (a.title) {
         const x = right ? W - 14 : 16;
         const yc = (a.p0 + a.p1) / 2;
-        out.push(`<text x="${f(x)}" y="${f(yc)}" text-anchor="middle" font-size="13" transform="rotate(${right ? 90 : -90} ${f(x)} ${f(yc)})">${esc(a.title)}</text>`);
+        out.push(
+          `<text x="${f(x)}" y="${f(yc)}" text-anchor="middle" font-size="13" transform="rotate(${right ? 90 : -90} ${f(x)} ${f(yc)})">${esc(a.title)}</text>`,
+        );
       }
     }
   }
@@ -306,24 +321,32 @@ export function figureSvg(fig: PlotlyFigure, opts: { width?: number; height?: nu
     const color = traceColor(t, i);
     if (t.type === 'heatmap') {
       const z = Array.isArray(t.z) ? (t.z as unknown[][]) : [];
-      const flat = z.flat().map(num).filter((v): v is number => v !== undefined);
+      const flat = z
+        .flat()
+        .map(num)
+        .filter((v): v is number => v !== undefined);
       const [z0, z1] = [Math.min(...flat), Math.max(...flat)];
       const cw = (ax.p1 - ax.p0) / Math.max(1, ax.categories.length);
       const ch = (ay.p0 - ay.p1) / Math.max(1, ay.categories.length);
       const xs = Array.isArray(t.x) ? t.x : (z[0] ?? []).map((_v, k) => k);
       const ys = Array.isArray(t.y) ? t.y : z.map((_v, k) => k);
       const text = Array.isArray(t.text) ? (t.text as unknown[][]) : undefined;
-      z.forEach((row, r) => row.forEach((v, c) => {
-        const n = num(v);
-        const cx = scale(ax, String(xs[c]));
-        const cy = scale(ay, String(ys[r]));
-        if (n === undefined || cx === undefined || cy === undefined) return;
-        const s = z1 > z0 ? (n - z0) / (z1 - z0) : 0;
-        const shade = `rgb(${Math.round(247 - s * 239)},${Math.round(251 - s * 203)},${Math.round(255 - s * 148)})`;
-        out.push(`<rect x="${f(cx - cw / 2)}" y="${f(cy - ch / 2)}" width="${f(cw)}" height="${f(ch)}" fill="${shade}"/>`);
-        const label = text?.[r]?.[c] ?? (Number.isInteger(n) ? String(n) : n.toFixed(2));
-        if (cw > 18 && ch > 12) out.push(`<text x="${f(cx)}" y="${f(cy + 4)}" text-anchor="middle" font-size="10" fill="${s > 0.55 ? '#fff' : '#222'}">${esc(String(label))}</text>`);
-      }));
+      z.forEach((row, r) => {
+        row.forEach((v, c) => {
+          const n = num(v);
+          const cx = scale(ax, String(xs[c]));
+          const cy = scale(ay, String(ys[r]));
+          if (n === undefined || cx === undefined || cy === undefined) return;
+          const s = z1 > z0 ? (n - z0) / (z1 - z0) : 0;
+          const shade = `rgb(${Math.round(247 - s * 239)},${Math.round(251 - s * 203)},${Math.round(255 - s * 148)})`;
+          out.push(`<rect x="${f(cx - cw / 2)}" y="${f(cy - ch / 2)}" width="${f(cw)}" height="${f(ch)}" fill="${shade}"/>`);
+          const label = text?.[r]?.[c] ?? (Number.isInteger(n) ? String(n) : n.toFixed(2));
+          if (cw > 18 && ch > 12)
+            out.push(
+              `<text x="${f(cx)}" y="${f(cy + 4)}" text-anchor="middle" font-size="10" fill="${s > 0.55 ? '#fff' : '#222'}">${esc(String(label))}</text>`,
+            );
+        });
+      });
       return;
     }
     const xs = traceValues(t, 'x');
@@ -343,7 +366,8 @@ export function figureSvg(fig: PlotlyFigure, opts: { width?: number; height?: nu
         if (err && num(ys[j]) !== undefined) {
           const hi = scale(ay, (ys[j] as number) + err[j]);
           const lo = scale(ay, (ys[j] as number) - err[j]);
-          if (hi !== undefined && lo !== undefined) out.push(`<line x1="${f(x + bw / 2)}" y1="${f(lo)}" x2="${f(x + bw / 2)}" y2="${f(hi)}" stroke="#333"/>`);
+          if (hi !== undefined && lo !== undefined)
+            out.push(`<line x1="${f(x + bw / 2)}" y1="${f(lo)}" x2="${f(x + bw / 2)}" y2="${f(hi)}" stroke="#333"/>`);
         }
       });
       return;
@@ -355,11 +379,17 @@ export function figureSvg(fig: PlotlyFigure, opts: { width?: number; height?: nu
       let d = '';
       let pen = false;
       for (const [x, y] of pts) {
-        if (x === undefined || y === undefined) { pen = false; continue; }
+        if (x === undefined || y === undefined) {
+          pen = false;
+          continue;
+        }
         d += `${pen ? 'L' : 'M'}${f(x)},${f(y)}`;
         pen = true;
       }
-      if (d) out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"${dash === 'dash' ? ' stroke-dasharray="6,4"' : dash === 'dot' ? ' stroke-dasharray="2,3"' : ''}/>`);
+      if (d)
+        out.push(
+          `<path d="${d}" fill="none" stroke="${color}" stroke-width="2"${dash === 'dash' ? ' stroke-dasharray="6,4"' : dash === 'dot' ? ' stroke-dasharray="2,3"' : ''}/>`,
+        );
     }
     if (err) {
       xs.forEach((_xv, j) => {
@@ -378,7 +408,11 @@ export function figureSvg(fig: PlotlyFigure, opts: { width?: number; height?: nu
       const colors = Array.isArray(mk.color) ? mk.color : undefined;
       pts.forEach(([x, y], j) => {
         if (x === undefined || y === undefined) return;
-        const c = colors ? (typeof colors[j] === 'string' ? colors[j] : PALETTE[Math.abs(Math.round(Number(colors[j]) || 0)) % PALETTE.length]) : color;
+        const c = colors
+          ? typeof colors[j] === 'string'
+            ? colors[j]
+            : PALETTE[Math.abs(Math.round(Number(colors[j]) || 0)) % PALETTE.length]
+          : color;
         out.push(`<circle cx="${f(x)}" cy="${f(y)}" r="${r}" fill="${c}"${op < 1 ? ` fill-opacity="${op}"` : ''}/>`);
       });
     }
@@ -397,10 +431,12 @@ export function figureSvg(fig: PlotlyFigure, opts: { width?: number; height?: nu
     legend.forEach((e, i) => {
       const x = m.l + (i % legendCols) * 190;
       const y = y0 + Math.floor(i / legendCols) * 18;
-      out.push(e.kind === 'bar'
-        ? `<rect x="${x}" y="${y - 9}" width="14" height="10" fill="${e.color}"/>`
-        : `<line x1="${x}" y1="${y - 4}" x2="${x + 16}" y2="${y - 4}" stroke="${e.color}" stroke-width="2"/><circle cx="${x + 8}" cy="${y - 4}" r="3" fill="${e.color}"/>`);
-      const name = e.name.length > 28 ? e.name.slice(0, 27) + '…' : e.name;
+      out.push(
+        e.kind === 'bar'
+          ? `<rect x="${x}" y="${y - 9}" width="14" height="10" fill="${e.color}"/>`
+          : `<line x1="${x}" y1="${y - 4}" x2="${x + 16}" y2="${y - 4}" stroke="${e.color}" stroke-width="2"/><circle cx="${x + 8}" cy="${y - 4}" r="3" fill="${e.color}"/>`,
+      );
+      const name = e.name.length > 28 ? `${e.name.slice(0, 27)}…` : e.name;
       out.push(`<text x="${x + 22}" y="${y}">${esc(name)}</text>`);
     });
   }

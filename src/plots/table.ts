@@ -103,7 +103,11 @@ export function tableText(table: Row[] | DataFrameLike, opts: TableOptions = {})
   const cols = columnsOf(rows, opts.columns);
   const cells = rows.map((r) => cols.map((c) => formatCell(r[c], opts.digits ?? 4)));
   const widths = cols.map((c, j) => Math.max(c.length, ...cells.map((row) => row[j].length)));
-  const line = (xs: string[]) => xs.map((x, j) => x.padEnd(widths[j])).join('  ').trimEnd();
+  const line = (xs: string[]) =>
+    xs
+      .map((x, j) => x.padEnd(widths[j]))
+      .join('  ')
+      .trimEnd();
   return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
@@ -119,7 +123,7 @@ export function toCsv(table: Row[] | DataFrameLike, opts: { columns?: string[] }
       return v;
     }),
   );
-  return unparse({ fields: cols, data }, { newline: '\n' }) + '\n';
+  return `${unparse({ fields: cols, data }, { newline: '\n' })}\n`;
 }
 
 /**
@@ -130,9 +134,13 @@ export function dataFrameOf(rows: Row[]): import('danfojs-node').DataFrame {
   const dfd = loadDanfo();
   if (rows.length === 0) return new dfd.DataFrame([]);
   const cols = columnsOf(rows);
-  const full = rows.map((r) => Object.fromEntries(cols.map((c) => {
-    const v = r[c];
-    return [c, v === undefined ? null : typeof v === 'object' && v !== null ? JSON.stringify(v) : v];
-  })));
+  const full = rows.map((r) =>
+    Object.fromEntries(
+      cols.map((c) => {
+        const v = r[c];
+        return [c, v === undefined ? null : typeof v === 'object' && v !== null ? JSON.stringify(v) : v];
+      }),
+    ),
+  );
   return new dfd.DataFrame(full);
 }

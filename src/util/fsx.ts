@@ -1,5 +1,5 @@
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 /**
  * Replace `file` atomically: write a temporary file in the same folder, fsync it, then rename it
@@ -26,7 +26,7 @@ export function writeFileSynced(file: string, data: string | Uint8Array): void {
 
 /** Write JSON atomically (pretty-printed, trailing newline). */
 export function writeJsonAtomic(file: string, value: unknown): void {
-  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+  writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** Read and parse a JSON file; the error names the file when it is missing or malformed. */
@@ -47,5 +47,5 @@ export function readJson<T = unknown>(file: string): T {
 /** Append one line to a file (JSON lines logs), creating folders as needed. */
 export function appendLine(file: string, line: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.appendFileSync(file, line.endsWith('\n') ? line : line + '\n');
+  fs.appendFileSync(file, line.endsWith('\n') ? line : `${line}\n`);
 }

@@ -15,8 +15,7 @@ export const positive: Check = (p, v) =>
   typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : `${p} must be a positive number, got ${show(v)}`;
 export const nonNeg: Check = (p, v) =>
   typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : `${p} must be a non-negative number, got ${show(v)}`;
-export const unit01: Check = (p, v) =>
-  typeof v === 'number' && v >= 0 && v < 1 ? undefined : `${p} must be a number in [0, 1), got ${show(v)}`;
+export const unit01: Check = (p, v) => (typeof v === 'number' && v >= 0 && v < 1 ? undefined : `${p} must be a number in [0, 1), got ${show(v)}`);
 export const bool: Check = (p, v) => (typeof v === 'boolean' ? undefined : `${p} must be true or false, got ${show(v)}`);
 export const str: Check = (p, v) => (typeof v === 'string' && v.length > 0 ? undefined : `${p} must be a non-empty string, got ${show(v)}`);
 export const oneOf =

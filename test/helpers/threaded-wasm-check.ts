@@ -12,7 +12,12 @@ async function grads(): Promise<Float32Array[]> {
     const x = tf.randomNormal([8, 15, 17, 8], 0, 1, 'float32', 1) as tf.Tensor4D;
     const w = tf.randomNormal([3, 3, 8, 16], 0, 1, 'float32', 2) as tf.Tensor4D;
     const r = tf.randomNormal([8, 8, 9, 16], 0, 1, 'float32', 3);
-    const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same').mul(r).sum())([x, w]);
+    const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf
+        .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')
+        .mul(r)
+        .sum(),
+    )([x, w]);
     return [tf.conv2d(x, w, 2, 'same'), gx, gw].map((t) => t.dataSync() as Float32Array);
   });
 }

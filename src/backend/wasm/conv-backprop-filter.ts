@@ -7,15 +7,11 @@
  * x' = x^T [C, H, W, N] with the filter dy' [OH, OW, N, O], dilation s (the forward stride), stride 1,
  * padding top/left as the forward pass, bottom/right chosen so the output is [C, fh, fw, O].
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { conv2dAnyPad, convGeometry, free, runWasm, transpose, type Info } from './kernel-util';
 
-export function conv2DBackpropFilterWasm(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): Info {
+export function conv2DBackpropFilterWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info {
   const backend = args.backend as BackendWasm;
   const { x, dy } = args.inputs as { x: Info; dy: Info };
   const attrs = args.attrs ?? {};

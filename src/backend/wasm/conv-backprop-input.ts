@@ -11,7 +11,7 @@
  * (for a 3x3 filter: 2x2, 2x1, 1x2, 1x1 taps), so no work is spent on inserted zeros. The phase
  * results are interleaved into dx.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { conv2dAnyPad, convGeometry, free, runWasm, transpose, type Info } from './kernel-util';
 
@@ -30,11 +30,7 @@ function planAxis(size: number, pad: number, stride: number, filter: number): Ax
   return { q0, count: q1 - q0 + 1, taps };
 }
 
-export function conv2DBackpropInputWasm(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}): Info {
+export function conv2DBackpropInputWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): Info {
   const backend = args.backend as BackendWasm;
   const { dy, filter } = args.inputs as { dy: Info; filter: Info };
   const attrs = args.attrs ?? {};
@@ -70,16 +66,21 @@ export function conv2DBackpropInputWasm(args: {
         if (sh > 1 || sw > 1) {
           const by = fh - 1 - ry - sh * (ty - 1);
           const bx = fw - 1 - rx - sw * (tx - 1);
-          sub = runWasm('StridedSlice', backend, { x: wRev }, {
-            begin: [by, bx, 0, 0],
-            end: [fh - ry, fw - rx, o, c],
-            strides: [sh, sw, 1, 1],
-            beginMask: 0,
-            endMask: 0,
-            ellipsisMask: 0,
-            newAxisMask: 0,
-            shrinkAxisMask: 0,
-          }); // [ty, tx, O, C]
+          sub = runWasm(
+            'StridedSlice',
+            backend,
+            { x: wRev },
+            {
+              begin: [by, bx, 0, 0],
+              end: [fh - ry, fw - rx, o, c],
+              strides: [sh, sw, 1, 1],
+              beginMask: 0,
+              endMask: 0,
+              ellipsisMask: 0,
+              newAxisMask: 0,
+              shrinkAxisMask: 0,
+            },
+          ); // [ty, tx, O, C]
         }
         const z = conv2dAnyPad(backend, dy, sub, {
           top: ty - 1 - rows.q0,

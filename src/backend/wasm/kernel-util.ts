@@ -9,12 +9,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 export type Info = tf.TensorInfo;
 
 /** Runs the wasm backend's kernel `name` (never one of ours, so there is no recursion). */
-export function runWasm(
-  name: string,
-  backend: BackendWasm,
-  inputs: tf.NamedTensorInfoMap,
-  attrs: tf.NamedAttrMap = {},
-): Info {
+export function runWasm(name: string, backend: BackendWasm, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap = {}): Info {
   const kernel = tf.getKernel(name, 'wasm');
   if (!kernel) throw new Error(`wasm-kernels: the wasm backend has no '${name}' kernel to build on`);
   const out = kernel.kernelFunc({ inputs, backend, attrs });
@@ -43,7 +38,10 @@ export function transpose(backend: BackendWasm, x: Info, perm: number[]): Info {
     return runWasm('Transpose', backend, { x }, { perm });
   }
   const [a, b, c, d] = x.shape;
-  const out = backend.makeOutput(perm.map((p) => x.shape[p]), 'float32');
+  const out = backend.makeOutput(
+    perm.map((p) => x.shape[p]),
+    'float32',
+  );
   // Views after the allocation (a heap growth detaches older ones).
   const src = backend.typedArrayFromHeap(x) as Float32Array;
   const dst = backend.typedArrayFromHeap(out) as Float32Array;
@@ -76,13 +74,7 @@ export interface Pads {
  * x: [N, H, W, Cin], w: [fh, fw, Cin, Cout] -> [N, H', W', Cout].
  * Returns null when the cropped input is empty (the caller treats the result as zeros).
  */
-export function conv2dAnyPad(
-  backend: BackendWasm,
-  x: Info,
-  w: Info,
-  pads: Pads,
-  dilation: [number, number] = [1, 1],
-): Info | null {
+export function conv2dAnyPad(backend: BackendWasm, x: Info, w: Info, pads: Pads, dilation: [number, number] = [1, 1]): Info | null {
   const [n, h, wd, c] = x.shape;
   const cropTop = Math.max(0, -pads.top);
   const cropBottom = Math.max(0, -pads.bottom);
@@ -103,23 +95,19 @@ export function conv2dAnyPad(
     [Math.max(0, pads.left), Math.max(0, pads.right)],
     [0, 0],
   ];
-  const out = runWasm(
-    'Conv2D',
-    backend,
-    { x: input, filter: w },
-    { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: dilation, dimRoundingMode: undefined } as unknown as tf.NamedAttrMap,
-  );
+  const out = runWasm('Conv2D', backend, { x: input, filter: w }, {
+    strides: [1, 1],
+    pad,
+    dataFormat: 'NHWC',
+    dilations: dilation,
+    dimRoundingMode: undefined,
+  } as unknown as tf.NamedAttrMap);
   free(backend, cropped);
   return out;
 }
 
 /** Checks shared by both conv backprop kernels; returns the conv geometry. */
-export function convGeometry(
-  kernel: string,
-  xShape: number[],
-  filterShape: number[],
-  attrs: tf.NamedAttrMap,
-): tf.backend_util.Conv2DInfo {
+export function convGeometry(kernel: string, xShape: number[], filterShape: number[], attrs: tf.NamedAttrMap): tf.backend_util.Conv2DInfo {
   const dataFormat = (attrs.dataFormat as string | undefined) ?? 'NHWC';
   if (dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') {
     throw new Error(`wasm-kernels ${kernel}: dataFormat '${dataFormat}' is not supported, only NHWC`);

@@ -49,7 +49,5 @@ export function mixcoLogits(qMix: tf.Tensor2D, keys: tf.Tensor2D, negatives: tf.
 
 /** L_mixco = SoftCE(mixcoLogits(...), mixcoTargets(lambda, K)). */
 export function mixcoLoss(qMix: tf.Tensor2D, keys: tf.Tensor2D, negatives: tf.Tensor2D | null, lambda: tf.Tensor1D, mixT: number): tf.Scalar {
-  return tf.tidy(() =>
-    softCrossEntropy(mixcoLogits(qMix, keys, negatives, mixT), mixcoTargets(lambda, negatives ? negatives.shape[0] : 0)),
-  );
+  return tf.tidy(() => softCrossEntropy(mixcoLogits(qMix, keys, negatives, mixT), mixcoTargets(lambda, negatives ? negatives.shape[0] : 0)));
 }

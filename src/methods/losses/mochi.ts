@@ -28,7 +28,15 @@ export interface MochiDraws {
 
 export function drawMochi(B: number, N: number, s: number, sPrime: number, seed: number): MochiDraws {
   const idx = (shape: [number, number], sd: number) =>
-    tf.tidy(() => tf.randomUniform(shape, 0, 1, 'float32', sd).mul(N).floor().clipByValue(0, N - 1).toInt() as tf.Tensor2D);
+    tf.tidy(
+      () =>
+        tf
+          .randomUniform(shape, 0, 1, 'float32', sd)
+          .mul(N)
+          .floor()
+          .clipByValue(0, N - 1)
+          .toInt() as tf.Tensor2D,
+    );
   return {
     i: idx([B, s], seed),
     j: idx([B, s], seed + 1),
@@ -65,16 +73,30 @@ export function mochiHardNegatives(
     const flatIdx = hardIdx.reshape([-1]);
     const rowBase = tf.range(0, B, 1, 'int32').mul(tf.scalar(N, 'int32')).reshape([B, 1]);
     /** Queue rows picked by per-query positions pos [B, t] in the top-N list -> [B, t, D]. */
-    const pick = (pos: tf.Tensor2D, t: number) =>
-      tf.gather(queue, tf.gather(flatIdx, pos.add(rowBase).reshape([-1]))).reshape([B, t, D]);
+    const pick = (pos: tf.Tensor2D, t: number) => tf.gather(queue, tf.gather(flatIdx, pos.add(rowBase).reshape([-1]))).reshape([B, t, D]);
     const parts: tf.Tensor3D[] = [];
     if (s > 0) {
       const a = draws.alpha.reshape([B, s, 1]);
-      parts.push(l2Normalize(pick(draws.i, s).mul(a).add(pick(draws.j, s).mul(tf.scalar(1).sub(a))), -1) as tf.Tensor3D);
+      parts.push(
+        l2Normalize(
+          pick(draws.i, s)
+            .mul(a)
+            .add(pick(draws.j, s).mul(tf.scalar(1).sub(a))),
+          -1,
+        ) as tf.Tensor3D,
+      );
     }
     if (sP > 0) {
       const b = draws.beta.reshape([B, sP, 1]);
-      parts.push(l2Normalize(qDet.reshape([B, 1, D]).mul(b).add(pick(draws.jPrime, sP).mul(tf.scalar(1).sub(b))), -1) as tf.Tensor3D);
+      parts.push(
+        l2Normalize(
+          qDet
+            .reshape([B, 1, D])
+            .mul(b)
+            .add(pick(draws.jPrime, sP).mul(tf.scalar(1).sub(b))),
+          -1,
+        ) as tf.Tensor3D,
+      );
     }
     const negatives = (parts.length ? tf.concat(parts, 1) : tf.zeros([B, 0, D])) as tf.Tensor3D;
     return { negatives, hardIdx: hardIdx as tf.Tensor2D, hardSim: hardSim as tf.Tensor2D };

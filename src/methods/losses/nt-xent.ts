@@ -20,7 +20,13 @@ export function ntXentLogits(z1: tf.Tensor2D, z2: tf.Tensor2D, T: number): tf.Te
 
 /** Column of each anchor's positive: [N..2N-1, 0..N-1]. */
 export function ntXentPositives(n: number): tf.Tensor1D {
-  return tf.tidy(() => tf.range(0, 2 * n, 1, 'int32').add(tf.scalar(n, 'int32')).mod(tf.scalar(2 * n, 'int32')) as tf.Tensor1D);
+  return tf.tidy(
+    () =>
+      tf
+        .range(0, 2 * n, 1, 'int32')
+        .add(tf.scalar(n, 'int32'))
+        .mod(tf.scalar(2 * n, 'int32')) as tf.Tensor1D,
+  );
 }
 
 export function ntXent(z1: tf.Tensor2D, z2: tf.Tensor2D, T: number): tf.Scalar {
@@ -34,5 +40,13 @@ export function ntXent(z1: tf.Tensor2D, z2: tf.Tensor2D, T: number): tf.Scalar {
 
 /** Share of anchors whose positive holds the largest logit among the other 2N-1. */
 export function ntXentAccuracy(logits: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => logits.argMax(1).toInt().equal(ntXentPositives(logits.shape[0] / 2)).toFloat().mean() as tf.Scalar);
+  return tf.tidy(
+    () =>
+      logits
+        .argMax(1)
+        .toInt()
+        .equal(ntXentPositives(logits.shape[0] / 2))
+        .toFloat()
+        .mean() as tf.Scalar,
+  );
 }

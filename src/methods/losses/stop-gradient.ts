@@ -33,13 +33,16 @@ export function detached<T extends tf.Tensor>(fn: (...xs: tf.Tensor[]) => T, ...
  */
 export function detachedMany(fn: (...xs: tf.Tensor[]) => tf.Tensor[], ...inputs: tf.Tensor[]): tf.Tensor[] {
   let shapes: number[][] = [];
-  const packed = detached((...xs) => {
-    const outs = fn(...xs);
-    for (const o of outs) if (o.dtype !== 'float32') throw new Error(`detachedMany: outputs must be float32, got ${o.dtype}`);
-    shapes = outs.map((o) => o.shape);
-    const flat = outs.filter((o) => o.size > 0).map((o) => o.reshape([-1]));
-    return (flat.length ? tf.concat(flat) : tf.zeros([0])) as tf.Tensor1D;
-  }, ...inputs);
+  const packed = detached(
+    (...xs) => {
+      const outs = fn(...xs);
+      for (const o of outs) if (o.dtype !== 'float32') throw new Error(`detachedMany: outputs must be float32, got ${o.dtype}`);
+      shapes = outs.map((o) => o.shape);
+      const flat = outs.filter((o) => o.size > 0).map((o) => o.reshape([-1]));
+      return (flat.length ? tf.concat(flat) : tf.zeros([0])) as tf.Tensor1D;
+    },
+    ...inputs,
+  );
   let offset = 0;
   return shapes.map((shape) => {
     const size = shape.reduce((a, b) => a * b, 1);

@@ -37,7 +37,10 @@ export function supConLoss(features: tf.Tensor3D, labels?: tf.Tensor1D, opts: Su
     let logits = tf.matMul(anchor, contrast, false, true).div(T); // [A*bsz, V*bsz]
     logits = logits.sub(stopGradient(logits.max(1, true))); // numerical stability (detached, as the reference)
     const same = labels
-      ? labels.reshape([-1, 1]).equal(labels.reshape([1, -1])).toFloat() // [bsz, bsz]
+      ? labels
+          .reshape([-1, 1])
+          .equal(labels.reshape([1, -1]))
+          .toFloat() // [bsz, bsz]
       : tf.eye(bsz);
     // Self-contrast mask: anchor i is contrast column i (true for both modes).
     const logitsMask = tf.ones([A * bsz, V * bsz]).sub(tf.eye(A * bsz, V * bsz)); // constant (off the tape)
