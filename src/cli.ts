@@ -139,6 +139,8 @@ sides' train img/s. Writes parity.json and parity.html under
   --set <path=value>  override a config field on both sides (value parsed as JSON); repeatable
   --side <s>       workbench or torch only
   --threads <n>    PyTorch threads (default 1)
+  --save <dir>     also write the comparison without machine paths to <dir>/parity-<method>[-K<k>]-<budget>.json
+                   (data/parity holds the saved ones the notebooks quote)
   --force          rerun both sides
   --json           print the result as JSON on stdout instead of the table
 
@@ -190,6 +192,7 @@ const COMMAND_OPTIONS: Record<string, ParseArgsConfig['options']> = {
     set: { type: 'string', multiple: true },
     side: { type: 'string' },
     threads: { type: 'string' },
+    save: { type: 'string' },
     force: { type: 'boolean' },
     json: { type: 'boolean' },
   },
@@ -463,6 +466,7 @@ async function cmdParity(v: Values): Promise<void> {
     );
     plots.writeFigureHtml(path.join(r.dir, 'parity.html'), title, figs);
     if (!v.json) process.stdout.write(`${P.parityTable(r)}\n${path.join(r.dir, 'parity.json')}\n\n`);
+    if (v.save) process.stderr.write(`[parity] saved ${P.saveParity(r, path.resolve(v.save as string))}\n`);
     results.push(r);
   }
   if (v.json) process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 1)}\n`);

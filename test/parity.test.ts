@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '../src/backend/init';
-import { difference, parity, parityConfig, parityTable, stat, torchAvailable } from '../src/experiments/parity';
+import { difference, parity, parityConfig, parityTable, saveParity, stat, torchAvailable } from '../src/experiments/parity';
+import { parityStatement, readParityResults } from '../src/results/parity';
 
 describe('parity with PyTorch', () => {
   it('statistics: mean, sample std and the 95% t-interval of the paired difference', () => {
@@ -60,6 +61,16 @@ describe('parity with PyTorch', () => {
       assert.match(table, /^parity moco K=64 budget tiny/);
       assert.match(table, /final kNN %: workbench [\d.]+ ± [\d.]+, torch [\d.]+/);
       assert.ok(fs.existsSync(path.join(r.dir, 'parity.json')));
+      // The saved copy holds no folder of this machine, and the notebooks' sentence quotes both sides.
+      const saved = saveParity(r, path.join(dir, 'saved'));
+      assert.equal(path.basename(saved), 'parity-moco-K64-tiny.json');
+      const text = fs.readFileSync(saved, 'utf8');
+      assert.ok(!text.includes(dir) && !text.includes('"dir"') && !text.includes('dataRoot'), 'saved comparison carries a machine path');
+      const said = parityStatement(readParityResults([path.join(dir, 'saved')]), 'moco', 64);
+      const pct = (x: number | undefined) => `${(100 * (x ?? NaN)).toFixed(1)}%`;
+      assert.ok(said.includes(`in PyTorch ${r.torchVersion} gives kNN ${pct(r.final.knnAcc.torch?.mean)}`), said);
+      assert.ok(said.includes(`the workbench (${r.backend}) ${pct(r.final.knnAcc.workbench?.mean)} over 1 seed`), said);
+      assert.match(parityStatement([], 'mochi', 256), /^No parity comparison of mochi K=256 is saved yet: `npm run parity -- --method mochi --K 256/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -424,3 +424,27 @@ export function parityCurves(r: ParityResult, metric: 'loss' | 'knnAcc'): { name
     (s) => s.x.length > 0,
   );
 }
+
+/**
+ * The comparison without what is specific to the machine that ran it (its folders and data
+ * root), for keeping beside the code: `cwb parity --save data/parity` writes one file per method,
+ * K and budget, which the notebooks read (`parityStatement`).
+ */
+export function portableParity(r: ParityResult): Omit<ParityResult, 'dir'> {
+  const { dir: _dir, ...rest } = r;
+  const { dataRoot: _root, ...dataset } = r.config.dataset;
+  return { ...rest, config: { ...r.config, dataset } };
+}
+
+/** File name of a saved comparison: parity-<method>[-K<k>]-<budget>.json. */
+export function savedParityFile(r: Pick<ParityResult, 'method' | 'K' | 'budget'>): string {
+  return `parity-${r.method}${r.K ? `-K${r.K}` : ''}-${r.budget}.json`;
+}
+
+/** Writes the portable comparison into `dir` (created if needed); returns the file. */
+export function saveParity(r: ParityResult, dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, savedParityFile(r));
+  writeJsonAtomic(file, portableParity(r));
+  return file;
+}

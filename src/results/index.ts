@@ -8,3 +8,4 @@ export * from './progress';
 export * from './report';
 export * from './table';
 export * from './sweep';
+export * from './parity';
