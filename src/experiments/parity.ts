@@ -24,6 +24,7 @@ import { readJson, writeJsonAtomic } from '../util/fsx';
 import { canonicalJson, configHash, runId as runIdOf, validateConfig, type RunConfig } from './config';
 import { readMetrics } from './metrics-log';
 import { resultsRoot } from './paths';
+import { readSummary } from './records';
 import { loadDatasetCached, run, type RunOptions } from './runner';
 
 export const PARITY_METHODS = ['moco', 'moco-v1', 'mochi', 'mixco', 'mixco-simclr', 'simclr', 'supcon', 'ce'] as const;
@@ -238,7 +239,8 @@ function runTwin(python: string, args: string[], log: (l: string) => void): Prom
 
 function workbenchSide(dir: string, seed: number): SideRun {
   const recs = readMetrics(path.join(dir, 'metrics.jsonl'));
-  const summary = readJson<{ knnAcc: number | null; linearAcc: number | null; imagesPerSec: number | null }>(path.join(dir, 'summary.json'));
+  const summary = readSummary(dir);
+  if (!summary) throw new Error(`parity: ${dir} has no summary.json (the workbench run did not finish)`);
   const epochs: SideRun['epochs'] = [];
   for (const r of recs) {
     if (r.type === 'epoch') epochs.push({ epoch: r.epoch as number, loss: r.loss as number, imagesPerSec: r.imagesPerSec as number });
