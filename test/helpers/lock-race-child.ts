@@ -1,7 +1,8 @@
 /**
  * One contender of the run-lock race: reads "<t0> <rounds> <intervalMs>" on stdin, then at
  * t0 + r * interval tries to take the lock of <dir>/round-<r>, holds it for half the interval,
- * and prints one JSON line per round: {round, acquired, heldAtEnd, error}.
+ * and prints one JSON line per round: {round, acquired, heldAtEnd, error, from, to} (from/to: when it
+ * held the lock, in ms since the epoch).
  */
 import { acquireRunLock } from '../../src/experiments/lock';
 import * as path from 'node:path';
@@ -28,16 +29,20 @@ async function main(): Promise<void> {
     let acquired = false;
     let heldAtEnd = false;
     let error = '';
+    let from = 0;
+    let to = 0;
     try {
       const lock = acquireRunLock(path.join(dir, `round-${r}`), { staleMs: 60_000 });
+      from = Date.now();
       acquired = true;
       await sleep(interval / 2);
       heldAtEnd = lock.held();
+      to = Date.now();
       lock.release();
     } catch (e) {
       error = (e as Error).message.slice(0, 200);
     }
-    process.stdout.write(`${JSON.stringify({ round: r, acquired, heldAtEnd, error })}\n`);
+    process.stdout.write(`${JSON.stringify({ round: r, acquired, heldAtEnd, error, from, to })}\n`);
   }
   process.stdin.destroy();
 }
