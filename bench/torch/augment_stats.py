@@ -1,7 +1,7 @@
 """Statistics of the training views torchvision makes from a parity data export (the twin's
 augmentation), to hold beside bench/torch/augment-stats.ts (the workbench's):
 
-  python3 bench/torch/augment_stats.py --data DIR [--n 2000] [--seed 0]
+  python3 bench/torch/augment_stats.py --data DIR [--n 2000] [--seed 0] [--dump FILE]
 
 prints one JSON line: per-channel mean and std of the normalised views, the mean absolute
 difference between the two views of an image, the share of grey views (all channels equal) and the mean per-image pixel std."""
@@ -19,6 +19,8 @@ def main() -> int:
     ap.add_argument("--data", required=True)
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--steps", help="a pipeline (JSON list of steps) in place of the export's")
+    ap.add_argument("--dump", help="also write the two views, float32 [2, N, H, W, C], to this file")
     a = ap.parse_args()
     import torch
     from train import build_transform, load_split, to_pil
@@ -27,10 +29,14 @@ def main() -> int:
     meta = json.load(open(os.path.join(a.data, "meta.json")))
     x, _ = load_split(a.data, "train", meta)
     x = x[: a.n]
+    if a.steps:
+        meta["augmentation"]["steps"] = json.loads(a.steps)
     t = build_transform(meta["augmentation"]["steps"], meta["imageSize"], meta["mean"], meta["std"])
     pil = to_pil(x)
     v1 = torch.stack([t(im) for im in pil])
     v2 = torch.stack([t(im) for im in pil])
+    if a.dump:
+        torch.stack([v1, v2]).permute(0, 1, 3, 4, 2).contiguous().numpy().tofile(a.dump)
     print(json.dumps(stats(v1, v2, meta)))
     return 0
 

@@ -1,0 +1,219 @@
+"""Replays a workbench training written by bench/torch/lockstep.ts through the PyTorch twin's
+method (train.py), step for step on the same inputs: the workbench's initial weights and queue,
+and each step's augmented views, labels, key-shuffle permutation and learning rate.
+
+  python3 bench/torch/lockstep.py --dir DIR [--threads 1] [--json] [--tol 1e-3]
+
+The twin replays the steps twice, in float32 and in float64. Prints, per step, the loss and
+proxy accuracy of the workbench and of the float32 twin (and the float64 loss), then for the weights after the last step the
+largest relative difference of each float32 side from the float64 replay, so that a difference
+between the sides can be told apart from float32 rounding: where the workbench sits much further
+from float64 than the twin does, its maths or its precision departs. Exits 1 when a step's loss
+is further from the float64 replay than both --tol (relative, default 1e-3) and ten times the
+float32 twin's own distance from it.
+"""
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--dir", required=True, help="folder written by lockstep.ts (lockstep.json, tensors.f32)")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--tol", type=float, default=1e-3, help="relative loss difference from float64 that always passes")
+    ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    a = ap.parse_args(argv)
+
+    import numpy as np
+    import torch
+    from train import make_methods
+
+    torch.set_num_threads(a.threads)
+    meta = json.load(open(os.path.join(a.dir, "lockstep.json")))
+    blob = np.fromfile(os.path.join(a.dir, "tensors.f32"), dtype=np.uint8)
+    index = {t["name"]: t for t in meta["tensors"]}
+
+    def tensor(name):
+        t = index.get(name)
+        if t is None:
+            raise KeyError(f"{a.dir}/lockstep.json: no tensor {name!r}")
+        n = int(np.prod(t["shape"])) if t["shape"] else 1
+        dt = np.int32 if t["dtype"] == "int32" else np.float32
+        arr = np.frombuffer(blob, dtype=dt, count=n, offset=t["offset"]).reshape(t["shape"])
+        return torch.from_numpy(arr.copy())
+
+    def to_torch_layout(x):
+        """Workbench layouts -> PyTorch's: conv HWIO -> OIHW, linear [in, out] -> [out, in]."""
+        if x.dim() == 4:
+            return x.permute(3, 2, 0, 1).contiguous()
+        if x.dim() == 2:
+            return x.t().contiguous()
+        return x
+
+    def buffer_name(torch_name):
+        """backbone.features.3.1.running_var -> stage1.1.bn.running_var (the workbench's ConvNet names)."""
+        parts = torch_name.split(".")
+        if parts[:2] == ["backbone", "features"]:
+            i = int(parts[2])
+            return f"stage{i // 2}.{i % 2}.bn.{parts[-1]}"
+        return torch_name
+
+    run = meta["config"]
+    mcfg = run["method"]
+    names = [n[len("init."):] for n in index if n.startswith("init.") and n != "init.queue"]
+
+    real_rand, real_randint = torch.rand, torch.randint
+
+    def replay(dtype):
+        """The twin's method from the workbench's initial state, stepped on the recorded inputs."""
+        methods = make_methods()
+        if mcfg["name"] not in methods:
+            raise ValueError(f"{a.dir}: method {mcfg['name']!r}: the twin has {', '.join(methods)}")
+        method = methods[mcfg["name"]](mcfg, run, {"channels": meta["channels"], "numClasses": meta["numClasses"]})
+        method.net.to(dtype)
+        has_key = hasattr(method, "key")
+        if has_key:
+            method.key.to(dtype)
+        params = list(method.net.parameters())
+        if len(params) != len(names):
+            raise ValueError(f"{a.dir}: {len(names)} workbench parameters, the twin has {len(params)}")
+        with torch.no_grad():
+            for p, n in zip(params, names):
+                v = to_torch_layout(tensor(f"init.{n}"))
+                if tuple(v.shape) != tuple(p.shape):
+                    raise ValueError(f"{a.dir}: parameter {n} has shape {tuple(v.shape)} here, {tuple(p.shape)} in the twin")
+                p.copy_(v)
+            if has_key:
+                for pk, pq in zip(method.key.parameters(), method.net.parameters()):
+                    pk.copy_(pq)
+                method.queue = tensor("init.queue").to(dtype)
+        oc = run["optimizer"]
+        method.opt = torch.optim.SGD(method.net.parameters(), lr=oc["lr"], momentum=oc["momentum"],
+                                     weight_decay=oc["weightDecay"], nesterov=bool(oc.get("nesterov", False)))
+        perms = []
+
+        def key_forward(x):
+            method.key.train()
+            perm = torch.tensor(perms.pop(0), dtype=torch.long)
+            with torch.no_grad():
+                k = torch.nn.functional.normalize(method.key(x[perm]), dim=1)
+                return k[torch.argsort(perm)]
+
+        if has_key:
+            method.key_forward = key_forward
+        rows, first = [], {}
+        for rec in meta["steps"]:
+            s = rec["step"]
+            perms[:] = rec["perms"]
+            views = [tensor(f"step{s}.x{v}").permute(0, 3, 1, 2).contiguous().to(dtype) for v in (1, 2) if f"step{s}.x{v}" in index]
+            labels = tensor(f"step{s}.labels").long()
+            for g in method.opt.param_groups:
+                g["lr"] = rec["lr"]
+            # The workbench's mixing draws (MixCo's lambdas, MoCHi's weights and indices) stand in
+            # for the twin's torch.rand / torch.randint calls, in the order the twin makes them.
+            draws = rec.get("draws", {"rand": 0, "randint": 0})
+            fed = {"rand": [tensor(f"step{s}.rand{i}").to(dtype) for i in range(draws["rand"])],
+                   "randint": [tensor(f"step{s}.randint{i}").long() for i in range(draws["randint"])]}
+
+            def feed(kind, shape):
+                if not fed[kind]:
+                    raise RuntimeError(f"{a.dir}: step {s + 1}: the twin asked for more torch.{kind} draws than the workbench recorded")
+                v = fed[kind].pop(0)
+                if tuple(v.shape) != tuple(shape):
+                    raise RuntimeError(f"{a.dir}: step {s + 1}: torch.{kind}{tuple(shape)} but the workbench drew {tuple(v.shape)}")
+                return v
+
+            torch.rand = lambda *shape, **kw: feed("rand", shape[0] if len(shape) == 1 and isinstance(shape[0], tuple) else shape)
+            torch.randint = lambda low, high, size, **kw: feed("randint", size)
+            try:
+                loss, acc = method.step(views, labels)
+            finally:
+                torch.rand, torch.randint = real_rand, real_randint
+            if s == 0:
+                first = {f"first.{n}": p.detach().double().clone() for p, n in zip(method.net.parameters(), names)}
+            left = [k for k, v in fed.items() if v]
+            if left:
+                raise RuntimeError(f"{a.dir}: step {s + 1}: the twin used fewer torch.{left[0]} draws than the workbench recorded")
+            rows.append({"loss": loss, "proxyAcc": acc})
+        final = {**first, **{f"final.{n}": p.detach().double() for p, n in zip(method.net.parameters(), names)}}
+        if has_key:
+            final.update({f"final_k.{n}": p.detach().double() for p, n in zip(method.key.parameters(), names)})
+            final["final.queue"] = method.queue.double()
+        for n, b in method.net.named_buffers():
+            if n.endswith(("running_mean", "running_var")):
+                final[f"final_buffer.{buffer_name(n)}"] = b.detach().double()
+        return rows, final
+
+    t32, f32 = replay(torch.float32)
+    t64, f64 = replay(torch.float64)
+
+    def rel(x, ref):
+        return float((x - ref).abs().max() / ref.abs().max().clamp_min(1e-30))
+
+    # A step passes when the workbench's loss is within --tol of the float64 replay's, or no further
+    # from it than ten times the float32 twin's own distance (float32 rounding compounds from step to
+    # step, chaotically at a high learning rate, on either side).
+    rows, worst, failed = [], 0.0, []
+    for rec, r32, r64 in zip(meta["steps"], t32, t64):
+        d = abs(r32["loss"] - rec["loss"]) / max(abs(rec["loss"]), 1e-12)
+        worst = max(worst, d)
+        wb64 = abs(rec["loss"] - r64["loss"]) / max(abs(r64["loss"]), 1e-12)
+        t3264 = abs(r32["loss"] - r64["loss"]) / max(abs(r64["loss"]), 1e-12)
+        if wb64 > max(a.tol, 10 * t3264):
+            failed.append(rec["step"] + 1)
+        rows.append({"step": rec["step"] + 1, "loss": {"workbench": rec["loss"], "torch32": r32["loss"], "torch64": r64["loss"]}, "relDiff": d,
+                     "proxyAcc": {"workbench": rec.get("proxyAcc"), "torch32": r32["proxyAcc"]}})
+    weights = {}
+    for key in f64:
+        ref = f64[key]
+        if key not in index:
+            continue
+        wb = tensor(key).double() if key == "final.queue" else to_torch_layout(tensor(key)).double()
+        weights[key] = {"workbench": rel(wb, ref), "torch32": rel(f32[key], ref)}
+    # Float32 rounding grows from step to step (chaotically at a high learning rate), so the float32
+    # twin's own distance from float64 is the yardstick for the workbench's.
+    def mean_rel(side):
+        return sum(abs(r["loss"][side] - r["loss"]["torch64"]) / abs(r["loss"]["torch64"]) for r in rows) / len(rows)
+
+    from_f64 = {"workbench": mean_rel("workbench"), "torch32": mean_rel("torch32")}
+    out = {"steps": rows, "maxRelLossDiff": worst, "lossFromFloat64": from_f64, "failedSteps": failed, "weights": weights}
+    if a.json:
+        print(json.dumps(out))
+    else:
+        print(f"{'step':>4} {'loss wb':>10} {'loss t32':>10} {'loss t64':>10} {'wb-t32':>9} {'acc wb':>7} {'acc t32':>7}")
+        for r in rows:
+            lo, pa = r["loss"], r["proxyAcc"]
+            print(f"{r['step']:>4} {lo['workbench']:>10.5f} {lo['torch32']:>10.5f} {lo['torch64']:>10.5f} {r['relDiff']:>9.2e} "
+                  f"{pa['workbench']:>7.4f} {pa['torch32']:>7.4f}")
+        print(f"mean relative loss difference from the float64 replay: workbench {from_f64['workbench']:.2e}, "
+              f"float32 twin {from_f64['torch32']:.2e}")
+        fk = [k for k in weights if k.startswith("first.")]
+        if fk:
+            print(f"weights after step 1, largest relative difference from the float64 replay (workbench / float32 twin): "
+                  f"{max(weights[k]['workbench'] for k in fk):.2e} / {max(weights[k]['torch32'] for k in fk):.2e}")
+        print(f"weights after step {len(rows)}, largest relative difference from the float64 replay (workbench / float32 twin):")
+        for group, prefix in (("query", "final."), ("key", "final_k.")):
+            ks = [k for k in weights if k.startswith(prefix) and k != "final.queue"]
+            if not ks:
+                continue
+            wb = max(weights[k]["workbench"] for k in ks)
+            tt = max(weights[k]["torch32"] for k in ks)
+            print(f"  {group:>5}: {wb:.2e} / {tt:.2e}")
+        bk = [k for k in weights if k.startswith("final_buffer.")]
+        if bk:
+            print(f"  BN running statistics: {max(weights[k]['workbench'] for k in bk):.2e} / {max(weights[k]['torch32'] for k in bk):.2e}")
+        if "final.queue" in weights:
+            q = weights["final.queue"]
+            print(f"  queue: {q['workbench']:.2e} / {q['torch32']:.2e}")
+        top = sorted((k for k in weights if k.startswith("final.") and k != "final.queue"), key=lambda k: -weights[k]["workbench"])[:6]
+        print("  furthest (workbench / float32 twin): " + ", ".join(f"{k[6:]} {weights[k]['workbench']:.1e}/{weights[k]['torch32']:.1e}" for k in top))
+        print("steps whose workbench loss departs from the float64 replay: " + (", ".join(map(str, failed)) or "none"))
+    return 0 if not failed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
