@@ -26,6 +26,14 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--tol", type=float, default=1e-3, help="relative loss difference from float64 that always passes")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    ap.add_argument("--torchvision-views", metavar="EXPORT_DIR",
+                    help="train the twin on torchvision's views of the same images (from the parity data export) instead of the "
+                         "workbench's: everything else as recorded, float32 only; compares the augmentations")
+    ap.add_argument("--seed", type=int, default=0, help="torch seed of the torchvision views")
+    ap.add_argument("--twin-init", type=int, metavar="SEED",
+                    help="start from the twin's own initialisation (torch seed SEED) instead of the workbench's; float32 only")
+    ap.add_argument("--twin-init-part", choices=["all", "net", "queue"], default="all",
+                    help="with --twin-init: take only the network or only the queue from the twin's initialisation")
     a = ap.parse_args(argv)
 
     import numpy as np
@@ -67,12 +75,25 @@ def main(argv=None) -> int:
     names = [n[len("init."):] for n in index if n.startswith("init.") and n != "init.queue"]
 
     real_rand, real_randint = torch.rand, torch.randint
+    pil = transform = None
+    if a.torchvision_views:
+        import random
+
+        from train import build_transform, load_split, to_pil
+
+        emeta = json.load(open(os.path.join(a.torchvision_views, "meta.json")))
+        pil = to_pil(load_split(a.torchvision_views, "train", emeta)[0])
+        transform = build_transform(emeta["augmentation"]["steps"], emeta["imageSize"], emeta["mean"], emeta["std"])
+        torch.manual_seed(a.seed)
+        random.seed(a.seed)
 
     def replay(dtype):
         """The twin's method from the workbench's initial state, stepped on the recorded inputs."""
         methods = make_methods()
         if mcfg["name"] not in methods:
             raise ValueError(f"{a.dir}: method {mcfg['name']!r}: the twin has {', '.join(methods)}")
+        if a.twin_init is not None:
+            torch.manual_seed(a.twin_init)
         method = methods[mcfg["name"]](mcfg, run, {"channels": meta["channels"], "numClasses": meta["numClasses"]})
         method.net.to(dtype)
         has_key = hasattr(method, "key")
@@ -81,16 +102,19 @@ def main(argv=None) -> int:
         params = list(method.net.parameters())
         if len(params) != len(names):
             raise ValueError(f"{a.dir}: {len(names)} workbench parameters, the twin has {len(params)}")
+        own = a.twin_init is not None
         with torch.no_grad():
-            for p, n in zip(params, names):
-                v = to_torch_layout(tensor(f"init.{n}"))
-                if tuple(v.shape) != tuple(p.shape):
-                    raise ValueError(f"{a.dir}: parameter {n} has shape {tuple(v.shape)} here, {tuple(p.shape)} in the twin")
-                p.copy_(v)
+            if not (own and a.twin_init_part in ("all", "net")):
+                for p, n in zip(params, names):
+                    v = to_torch_layout(tensor(f"init.{n}"))
+                    if tuple(v.shape) != tuple(p.shape):
+                        raise ValueError(f"{a.dir}: parameter {n} has shape {tuple(v.shape)} here, {tuple(p.shape)} in the twin")
+                    p.copy_(v)
             if has_key:
                 for pk, pq in zip(method.key.parameters(), method.net.parameters()):
                     pk.copy_(pq)
-                method.queue = tensor("init.queue").to(dtype)
+                if not (own and a.twin_init_part in ("all", "queue")):
+                    method.queue = tensor("init.queue").to(dtype)
         oc = run["optimizer"]
         method.opt = torch.optim.SGD(method.net.parameters(), lr=oc["lr"], momentum=oc["momentum"],
                                      weight_decay=oc["weightDecay"], nesterov=bool(oc.get("nesterov", False)))
@@ -109,7 +133,11 @@ def main(argv=None) -> int:
         for rec in meta["steps"]:
             s = rec["step"]
             perms[:] = rec["perms"]
-            views = [tensor(f"step{s}.x{v}").permute(0, 3, 1, 2).contiguous().to(dtype) for v in (1, 2) if f"step{s}.x{v}" in index]
+            if pil is None:
+                views = [tensor(f"step{s}.x{v}").permute(0, 3, 1, 2).contiguous().to(dtype) for v in (1, 2) if f"step{s}.x{v}" in index]
+            else:
+                imgs = [pil[int(i)] for i in tensor(f"step{s}.indices")]
+                views = [torch.stack([transform(im) for im in imgs]) for v in (1, 2) if f"step{s}.x{v}" in index]
             labels = tensor(f"step{s}.labels").long()
             for g in method.opt.param_groups:
                 g["lr"] = rec["lr"]
@@ -138,7 +166,7 @@ def main(argv=None) -> int:
             left = [k for k, v in fed.items() if v]
             if left:
                 raise RuntimeError(f"{a.dir}: step {s + 1}: the twin used fewer torch.{left[0]} draws than the workbench recorded")
-            rows.append({"loss": loss, "proxyAcc": acc})
+            rows.append({"loss": loss, "proxyAcc": acc, **{k: v for k, v in getattr(method, "stats", {}).items()}})
         final = {**first, **{f"final.{n}": p.detach().double() for p, n in zip(method.net.parameters(), names)}}
         if has_key:
             final.update({f"final_k.{n}": p.detach().double() for p, n in zip(method.key.parameters(), names)})
@@ -149,6 +177,19 @@ def main(argv=None) -> int:
         return rows, final
 
     t32, f32 = replay(torch.float32)
+    if a.torchvision_views or a.twin_init is not None:
+        # The same steps from another start or on torchvision's views: means over the steps, beside the workbench's.
+        keys = ["loss", "proxyAcc", "posSim", "negSim"]
+        wb = {k: sum(r.get(k, float("nan")) for r in meta["steps"]) / len(meta["steps"]) for k in keys}
+        tv = {k: sum(r.get(k, float("nan")) for r in t32) / len(t32) for k in keys}
+        what = ("torchvision views" if a.torchvision_views else "workbench views") + (
+            f", the twin's initialisation ({a.twin_init_part}, seed {a.twin_init})" if a.twin_init is not None else ", the workbench's initialisation")
+        out = {"steps": len(t32), "workbench": wb, "twin": tv, "twinInputs": what, "seed": a.seed}
+        if a.json:
+            print(json.dumps(out))
+        else:
+            print(f"means over {len(t32)} steps, workbench / twin on {what}: " + ", ".join(f"{k} {wb[k]:.4f} / {tv[k]:.4f}" for k in keys))
+        return 0
     t64, f64 = replay(torch.float64)
 
     def rel(x, ref):

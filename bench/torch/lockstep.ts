@@ -9,6 +9,11 @@
  *   DATA_DIR=... npx tsx bench/torch/lockstep.ts --method moco --K 4096 --steps 40 --out DIR [--budget parity] [--seed 0] [--backend tensorflow]
  *   python3 bench/torch/lockstep.py --dir DIR
  *
+ * --augment-seed N draws the views from a loader of seed N over the run's own order of images, and
+ * --init-seed N builds the initial weights and queue (and the step's draws) from seed N;
+ * `lockstep.py --torchvision-views EXPORT_DIR` trains the twin on torchvision's views of the same
+ * images. Together they compare the two augmentations from one start.
+ *
  * Every parity method: moco, moco-v1, mochi (mixing from the first step), mixco, mixco-simclr,
  * simclr, supcon and ce; MoCHi's and MixCo's mixing draws are recorded too. With the same inputs the losses of the two sides agree to float32 rounding at every step;
  * where they part, the step's maths differs.
@@ -26,7 +31,7 @@ import { disposeDraws, drawMochi } from '../../src/methods/losses/mochi';
 import type { KeyQueue } from '../../src/models/queue';
 import type { Network } from '../../src/models/network';
 import { learningRateAt } from '../../src/optim/schedule';
-import type { Rng } from '../../src/util/rng';
+import { Rng } from '../../src/util/rng';
 
 /** The parity methods the replay covers (all of them). */
 export const STEP_METHODS = ['moco', 'moco-v1', 'mochi', 'mixco', 'mixco-simclr', 'simclr', 'supcon', 'ce'] as const;
@@ -69,6 +74,10 @@ export interface StepRecordOptions {
   method: StepMethod;
   budget: ParityBudget;
   seed: number;
+  /** Augmentation draws from a loader of this seed, over the run's own data order (for A/B checks of the augmentation). */
+  augmentSeed?: number;
+  /** Initial weights, queue and step draws from this seed instead of the run's (for A/B checks of the initialisation). */
+  initSeed?: number;
   steps: number;
   /** Folder for lockstep.json and tensors.f32. */
   out: string;
@@ -89,7 +98,7 @@ export async function recordSteps(o: StepRecordOptions): Promise<void> {
   const cfg = parityConfig(o.method, o.budget, o.seed, { K: o.K, overrides });
   fs.mkdirSync(o.out, { recursive: true });
   const train = await loadDatasetCached(cfg.dataset, 'train');
-  const m = methodForRun(cfg, train.info) as MethodBase;
+  const m = methodForRun(o.initSeed === undefined ? cfg : { ...cfg, seed: o.initSeed }, train.info) as MethodBase;
   // The key path of MoCo, MoCHi and MixCo on MoCo (null for the others).
   const keyed = m as unknown as { keyNet?: Network | null; queue?: KeyQueue | null };
   const moco = keyed.keyNet && keyed.queue ? { keyNet: keyed.keyNet, queue: keyed.queue } : null;
@@ -125,22 +134,30 @@ export async function recordSteps(o: StepRecordOptions): Promise<void> {
   try {
     for (const [n, v] of m.net.params) await file.add(`init.${n}`, v);
     if (moco) await file.add('init.queue', moco.queue.keys);
+    // The loader seed of the run itself (runner.ts), so that these are the first steps `cwb parity` trains.
+    const loaderSeed = new Rng(cfg.seed).nextUint32();
     const loader = new Loader(train, {
       batchSize: cfg.batchSize,
       views: m.viewsPerImage,
       preset: cfg.augmentation,
       shuffle: true,
       dropLast: true,
-      seed: o.seed,
+      seed: loaderSeed,
     });
+    const views = o.augmentSeed === undefined ? loader : new Loader(train, { ...loader.opts, seed: o.augmentSeed });
+    async function* batches(epoch: number) {
+      const order = loader.order(epoch);
+      for (let i = 0; i < loader.stepsPerEpoch; i++) yield views.batch(epoch, i, order);
+    }
     const records: Record<string, unknown>[] = [];
     let step = 0;
     for (let epoch = 0; step < o.steps; epoch++) {
       m.setEpoch(epoch);
-      for await (const batch of loader.epoch(epoch, 0)) {
+      for await (const batch of batches(epoch)) {
         const lr = learningRateAt(cfg.schedule, cfg.optimizer.lr, epoch, step % loader.stepsPerEpoch, loader.stepsPerEpoch, cfg.epochs);
         for (let v = 0; v < batch.views.length; v++) await file.add(`step${step}.x${v + 1}`, batch.views[v]);
         await file.add(`step${step}.labels`, batch.labels);
+        await file.add(`step${step}.indices`, batch.indices);
         m.setLearningRate(lr);
         perms.length = nexts.length = seeds.length = 0;
         const res = await m.trainStep(batch);
@@ -211,6 +228,8 @@ async function main(): Promise<void> {
     steps: Number(arg('steps', '20')),
     out: arg('out'),
     K: process.argv.includes('--K') ? Number(arg('K')) : undefined,
+    augmentSeed: process.argv.includes('--augment-seed') ? Number(arg('augment-seed')) : undefined,
+    initSeed: process.argv.includes('--init-seed') ? Number(arg('init-seed')) : undefined,
     log: (l) => process.stderr.write(`${l}\n`),
   });
 }
