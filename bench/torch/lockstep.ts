@@ -164,8 +164,16 @@ export async function recordSteps(o: StepRecordOptions): Promise<void> {
         const B = batch.size;
         disposeBatch(batch);
         const draws = { rand: 0, randint: 0 };
-        const rand = async (t: tf.Tensor) => file.add(`step${step}.rand${draws.rand++}`, t);
-        const randint = async (t: tf.Tensor) => file.add(`step${step}.randint${draws.randint++}`, t);
+        // Each writes its tensor and disposes of it.
+        const put = async (name: string, t: tf.Tensor) => {
+          try {
+            await file.add(name, t);
+          } finally {
+            t.dispose();
+          }
+        };
+        const rand = (t: tf.Tensor) => put(`step${step}.rand${draws.rand++}`, t);
+        const randint = (t: tf.Tensor) => put(`step${step}.randint${draws.randint++}`, t);
         if (o.method === 'mixco' || o.method === 'mixco-simclr') {
           // One lambda per pair of halves: torch.rand(B / 2), once (MoCo base) or twice (SimCLR base).
           const h = B / 2;
@@ -180,7 +188,7 @@ export async function recordSteps(o: StepRecordOptions): Promise<void> {
           await randint(d.j);
           await rand(d.beta.mul(2).reshape([B, sPrime, 1]));
           await randint(d.jPrime);
-          disposeDraws(d);
+          disposeDraws(d); // alpha and beta (the others went with randint)
         }
         records.push({ step, lr, loss: res.loss, ...res.metrics, perms: [...perms], draws });
         // One optimiser update, before rounding differences compound: the sharpest check of the gradients.
