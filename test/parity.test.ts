@@ -8,6 +8,15 @@ import { initBackend } from '../src/backend/init';
 import { difference, parity, parityConfig, parityTable, saveParity, stat, torchAvailable } from '../src/experiments/parity';
 import { parityStatement, readParityResults } from '../src/results/parity';
 
+/** Skips the test where python cannot import torch; CI installs bench/torch/requirements.txt, so there the harness must run and cannot rot. */
+function needTorch(ctx: Mocha.Context, what: string): void {
+  const t = torchAvailable();
+  if (t.ok) return;
+  if (process.env.CI === 'true') assert.fail(`CI runs ${what}, but PyTorch is missing: ${t.reason}`);
+  console.log(`      skipped: ${t.reason}`);
+  ctx.skip();
+}
+
 describe('parity with PyTorch', () => {
   it('statistics: mean, sample std and the 95% t-interval of the paired difference', () => {
     const s = stat([1, 2, 3])!;
@@ -34,13 +43,7 @@ describe('parity with PyTorch', () => {
   });
 
   it('tiny budget: both sides train MoCo for 2 epochs and the table compares them', async function () {
-    const t = torchAvailable();
-    if (!t.ok) {
-      // CI installs bench/torch/requirements.txt: there the harness must run, so that it cannot rot.
-      if (process.env.CI === 'true') assert.fail(`CI runs the tiny parity case, but PyTorch is missing: ${t.reason}`);
-      console.log(`      skipped: ${t.reason}`);
-      this.skip();
-    }
+    needTorch(this, 'the tiny parity case');
     this.timeout(180_000);
     await initBackend(process.env.CWB_BACKEND ?? 'auto');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cwb-parity-'));
@@ -79,12 +82,7 @@ describe('parity with PyTorch', () => {
   });
 
   it('step for step: every method, its step fed the same inputs, gives the same losses and update in PyTorch', async function () {
-    const t = torchAvailable();
-    if (!t.ok) {
-      if (process.env.CI === 'true') assert.fail(`CI runs the step-for-step check, but PyTorch is missing: ${t.reason}`);
-      console.log(`      skipped: ${t.reason}`);
-      this.skip();
-    }
+    needTorch(this, 'the step-for-step check');
     this.timeout(300_000);
     await initBackend(process.env.CWB_BACKEND ?? 'auto');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cwb-lockstep-'));
