@@ -17,15 +17,6 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
-def workbench_name(torch_name: str) -> str:
-    """backbone.features.3.0.weight -> stage1.1.conv.weight (the workbench's ConvNet names)."""
-    p = torch_name.split(".")
-    if p[:2] == ["backbone", "features"]:
-        i = int(p[2])
-        return f"stage{i // 2}.{i % 2}.{'conv' if p[3] == '0' else 'bn'}.{p[-1]}"
-    return torch_name
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--run", required=True)
@@ -34,6 +25,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     import numpy as np
     import torch
+    from models import from_workbench_layout, workbench_name
     from train import extract, knn_accuracy, load_split, make_methods, test_tensor
 
     torch.set_num_threads(a.threads)
@@ -52,7 +44,7 @@ def main(argv=None) -> int:
         if t is None:
             raise KeyError(f"{ck}/state.json: no tensor encoder_q.{name}")
         x = torch.from_numpy(np.frombuffer(blob, dtype=np.float32, count=t["byteLength"] // 4, offset=t["offset"]).reshape(t["shape"]).copy())
-        return x.permute(3, 2, 0, 1).contiguous() if x.dim() == 4 else (x.t().contiguous() if x.dim() == 2 else x)
+        return from_workbench_layout(x)
 
     with torch.no_grad():
         for n, v in list(method.net.named_parameters()) + list(method.net.named_buffers()):

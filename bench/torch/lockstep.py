@@ -38,6 +38,7 @@ def main(argv=None) -> int:
 
     import numpy as np
     import torch
+    from models import from_workbench_layout as to_torch_layout, workbench_name
     from train import make_methods
 
     torch.set_num_threads(a.threads)
@@ -53,22 +54,6 @@ def main(argv=None) -> int:
         dt = np.int32 if t["dtype"] == "int32" else np.float32
         arr = np.frombuffer(blob, dtype=dt, count=n, offset=t["offset"]).reshape(t["shape"])
         return torch.from_numpy(arr.copy())
-
-    def to_torch_layout(x):
-        """Workbench layouts -> PyTorch's: conv HWIO -> OIHW, linear [in, out] -> [out, in]."""
-        if x.dim() == 4:
-            return x.permute(3, 2, 0, 1).contiguous()
-        if x.dim() == 2:
-            return x.t().contiguous()
-        return x
-
-    def buffer_name(torch_name):
-        """backbone.features.3.1.running_var -> stage1.1.bn.running_var (the workbench's ConvNet names)."""
-        parts = torch_name.split(".")
-        if parts[:2] == ["backbone", "features"]:
-            i = int(parts[2])
-            return f"stage{i // 2}.{i % 2}.bn.{parts[-1]}"
-        return torch_name
 
     run = meta["config"]
     mcfg = run["method"]
@@ -119,16 +104,8 @@ def main(argv=None) -> int:
         method.opt = torch.optim.SGD(method.net.parameters(), lr=oc["lr"], momentum=oc["momentum"],
                                      weight_decay=oc["weightDecay"], nesterov=bool(oc.get("nesterov", False)))
         perms = []
-
-        def key_forward(x):
-            method.key.train()
-            perm = torch.tensor(perms.pop(0), dtype=torch.long)
-            with torch.no_grad():
-                k = torch.nn.functional.normalize(method.key(x[perm]), dim=1)
-                return k[torch.argsort(perm)]
-
         if has_key:
-            method.key_forward = key_forward
+            method.key_permutation = lambda n: torch.tensor(perms.pop(0), dtype=torch.long)
         rows, first = [], {}
         for rec in meta["steps"]:
             s = rec["step"]
@@ -173,7 +150,7 @@ def main(argv=None) -> int:
             final["final.queue"] = method.queue.double()
         for n, b in method.net.named_buffers():
             if n.endswith(("running_mean", "running_var")):
-                final[f"final_buffer.{buffer_name(n)}"] = b.detach().double()
+                final[f"final_buffer.{workbench_name(n)}"] = b.detach().double()
         return rows, final
 
     t32, f32 = replay(torch.float32)

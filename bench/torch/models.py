@@ -123,3 +123,22 @@ class Encoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.backbone(x))
+
+
+def from_workbench_layout(x: torch.Tensor) -> torch.Tensor:
+    """A workbench tensor in PyTorch's layout: conv HWIO -> OIHW, linear [in, out] -> [out, in]."""
+    if x.dim() == 4:
+        return x.permute(3, 2, 0, 1).contiguous()
+    if x.dim() == 2:
+        return x.t().contiguous()
+    return x
+
+
+def workbench_name(torch_name: str) -> str:
+    """The ConvNet's PyTorch names -> the workbench's: backbone.features.3.0.weight -> stage1.1.conv.weight,
+    backbone.features.3.1.running_var -> stage1.1.bn.running_var; the head's names are the same."""
+    p = torch_name.split(".")
+    if p[:2] == ["backbone", "features"]:
+        i = int(p[2])
+        return f"stage{i // 2}.{i % 2}.{'conv' if p[3] == '0' else 'bn'}.{p[-1]}"
+    return torch_name

@@ -241,9 +241,13 @@ def make_methods():
                 pk.mul_(m).add_(pq.detach(), alpha=1 - m)
 
         @torch.no_grad()
+        def key_permutation(self, n):
+            """The key shuffle's permutation (bench/torch/lockstep.py replays the workbench's)."""
+            return torch.randperm(n)
+
         def key_forward(self, x):
             self.key.train()
-            perm = torch.randperm(x.shape[0])
+            perm = self.key_permutation(x.shape[0])
             k = l2n(self.key(x[perm]))
             return k[torch.argsort(perm)]
 
