@@ -101,6 +101,10 @@ async function activateTensorflow(pkg: TfjsNodePackage): Promise<string> {
   if (missing) throw new Error(missing);
   // libtensorflow logs its CPU-feature notice and absl's start-up warning at INFO level.
   if (!verbose() && process.env.TF_CPP_MIN_LOG_LEVEL === undefined) process.env.TF_CPP_MIN_LOG_LEVEL = '2';
+  // TensorFlow turns its oneDNN kernels on by itself only on CPUs with AVX512-VNNI, AVX512-BF16 or
+  // AMX; elsewhere (AVX2 machines) the eager convolutions fall back to Eigen, whose input gradient is
+  // 2-4x slower than oneDNN's (bench/README.md). libtensorflow reads this when it first runs an op.
+  if (pkg === '@tensorflow/tfjs-node' && process.env.TF_ENABLE_ONEDNN_OPTS === undefined) process.env.TF_ENABLE_ONEDNN_OPTS = '1';
   try {
     require(pkg);
   } catch (e) {
@@ -108,7 +112,7 @@ async function activateTensorflow(pkg: TfjsNodePackage): Promise<string> {
     throw new Error(/Cannot find module/.test(m) ? 'not installed' : m);
   }
   if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but its backend failed to initialise`);
-  if (pkg === '@tensorflow/tfjs-node') return 'libtensorflow (CPU)';
+  if (pkg === '@tensorflow/tfjs-node') return process.env.TF_ENABLE_ONEDNN_OPTS === '1' ? 'libtensorflow (CPU, oneDNN)' : 'libtensorflow (CPU)';
   // The CUDA build runs on the CPU when libtensorflow finds no CUDA device or driver.
   const onGpu = (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice;
   return onGpu ? 'libtensorflow (CUDA)' : 'libtensorflow (CUDA build; no CUDA GPU found, running on the CPU)';
