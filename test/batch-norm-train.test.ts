@@ -2,6 +2,7 @@
 import * as assert from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { batchNormTrain } from '../src/ops/batch-norm-train';
+import { tensorflowNative } from '../src/ops/tensorflow-native';
 import { initTestBackend, TEST_BACKEND } from './test-backend';
 
 function reference(x: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, S: number, relu: boolean): tf.Tensor4D {
@@ -97,6 +98,31 @@ describe('batchNormTrain (fused BN + ReLU with a hand-written gradient)', functi
     // Measured: fused 3 (y, the loss's saved copy of y, x's view), plain 12.
     assert.ok(fused <= 3.2 * full, `fused BN keeps ${fused / full} input-sized tensors`);
     assert.ok(plain >= 2 * fused, `plain ${plain / full} vs fused ${fused / full} input-sized tensors`);
+  });
+
+  it('runs on TensorFlow fused kernels on the tensorflow backend only, and leaks no tensor', async function () {
+    await tf.setBackend(TEST_BACKEND);
+    assert.strictEqual(tensorflowNative() !== undefined, TEST_BACKEND === 'tensorflow', `native ops on ${TEST_BACKEND}`);
+    await tf.setBackend('cpu');
+    assert.strictEqual(tensorflowNative(), undefined, 'cpu has no native ops');
+    await tf.setBackend(TEST_BACKEND);
+    const x = tf.randomNormal([8, 4, 4, 6]) as tf.Tensor4D;
+    const g = tf.ones([6]) as tf.Tensor1D;
+    const b = tf.zeros([6]) as tf.Tensor1D;
+    const before = tf.memory().numTensors;
+    for (const S of [1, 4]) {
+      const [dx, dg] = tf.grads((xx: tf.Tensor, gg: tf.Tensor) => {
+        const o = batchNormTrain(xx as tf.Tensor4D, gg as tf.Tensor1D, b, { splits: S, relu: true });
+        o.mean.dispose();
+        o.variance.dispose();
+        return o.y.square().sum();
+      })([x, g]);
+      tf.dispose([dx, dg]);
+      const o = batchNormTrain(x, g, b, { splits: S }); // no tape: nothing kept for a backward pass
+      tf.dispose([o.y, o.mean, o.variance]);
+    }
+    assert.strictEqual(tf.memory().numTensors, before, 'tensors left after forward and backward');
+    tf.dispose([x, g, b]);
   });
 
   it('rejects bad shapes', () => {

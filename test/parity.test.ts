@@ -109,10 +109,12 @@ describe('parity with PyTorch', () => {
         // After one optimiser update both sides sit at float32 rounding from the float64 replay. Later
         // steps can part by more without a maths difference: on these synthetic images a last-bit
         // difference after step 1 became 3e-4 in the convolutions after step 2, on wasm, with equal losses.
+        // Where float32 rounding alone moves a weight further (the float32 twin's own distance; a BN
+        // bias after one step is a sum of 10^4-10^5 terms near zero), the bound is twice the twin's.
         const first = Object.entries(r.weights).filter(([n]) => n.startsWith('first.'));
         assert.ok(first.length > 0, `${method}: no weights after the first step`);
         for (const [name, d] of first) {
-          const tol = name.endsWith('bn.bias') ? 1e-3 : 1e-4;
+          const tol = Math.max(name.endsWith('bn.bias') ? 1e-3 : 1e-4, 2 * d.torch32);
           assert.ok(d.workbench < tol, `${method}: ${name} is ${d.workbench} from the float64 replay after one step (float32 twin: ${d.torch32})`);
         }
       }

@@ -10,8 +10,13 @@
  *   dx = gamma * rstd * (d - mean(d) - xhat * mean(d * xhat))
  * with mean/var/sums per channel over batch and space, per split when `splits` > 1 (split / ghost
  * BN: sample n is in split n mod S, as the MoCo CIFAR demo's SplitBatchNorm). Biased variance.
+ *
+ * On the `tensorflow` backend the same op runs TensorFlow's own FusedBatchNormV3 and its gradient
+ * (one kernel each way instead of about fifteen element-wise ones), with the ReLU's gradient as
+ * ReluGrad; splits become channels of a [N/S, H*W, 1, S*C] view, so one call covers every split.
  */
 import * as tf from '@tensorflow/tfjs';
+import { tensorflowNative, type TensorflowNative } from './tensorflow-native';
 
 /**
  * Per-split, per-channel sums of t [A, S, H*W, C] (A*S = N, memory order of [N, H, W, C]) over axes
@@ -66,6 +71,8 @@ export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
   let stats: [tf.Tensor2D, tf.Tensor2D] | undefined;
   // Is a gradient tape recording? (Then gradFunc runs once, later, and frees what it needs.)
   const recording = ((tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth ?? 0) > 0;
+  const native = tensorflowNative();
+  if (native) return nativeBatchNormTrain(native, x, gamma, beta, { eps, S, relu, recording });
 
   const op = tf.customGrad(((xIn: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D) => {
     // tidy: ops inside a custom-gradient forward are tracked by the caller's scope, so without it
@@ -105,6 +112,66 @@ export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
             .mul(rstdKept.mul(g))
             .reshape([N, H, W, C]);
           return [dx, dGamma, dBeta];
+        });
+        tf.dispose(kept);
+        kept.length = 0;
+        return grads;
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+
+  const y = op(x, gamma, beta) as tf.Tensor4D;
+  const [mean, variance] = stats!;
+  return { y, mean, variance };
+}
+
+/**
+ * batchNormTrain on TensorFlow's fused kernels. Sample n = a * S + s of x [N, H, W, C] is split s;
+ * in the view [A, H*W, 1, S*C] (A = N / S) split s, channel c is channel s * C + c, so the kernel's
+ * per-channel statistics are the per-split ones.
+ */
+function nativeBatchNormTrain(
+  native: TensorflowNative,
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  o: { eps: number; S: number; relu: boolean; recording: boolean },
+): BatchNormTrainResult {
+  const { eps, S, relu, recording } = o;
+  const [N, H, W, C] = x.shape;
+  const A = N / S;
+  const count = A * H * W;
+  // Always new tensors (a reshape shares the data): the ones kept for the gradient are freed by it,
+  // never the caller's input or the returned output.
+  const toSplitChannels = (t: tf.Tensor): tf.Tensor4D =>
+    (S === 1 ? t.reshape(t.shape) : t.reshape([A, S, H * W, C]).transpose([0, 2, 1, 3]).reshape([A, H * W, 1, S * C])) as tf.Tensor4D;
+  const fromSplitChannels = (t: tf.Tensor): tf.Tensor4D =>
+    (S === 1 ? t.reshape(t.shape) : t.reshape([A, H * W, S, C]).transpose([0, 2, 1, 3]).reshape([N, H, W, C])) as tf.Tensor4D;
+  const perSplit = (t: tf.Tensor1D): tf.Tensor1D => (S === 1 ? t : (tf.tile(t, [S]) as tf.Tensor1D));
+  let stats: [tf.Tensor2D, tf.Tensor2D] | undefined;
+
+  const op = tf.customGrad(((xIn: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D) => {
+    const kept: tf.Tensor[] = [];
+    const y = tf.tidy(() => {
+      const xs = toSplitChannels(xIn);
+      const r = native.fusedBatchNorm(xs, perSplit(g), perSplit(b), eps);
+      // The kernel reports the unbiased variance; this op's contract is the biased one.
+      stats = [tf.keep(r.mean.reshape([S, C])) as tf.Tensor2D, tf.keep(r.unbiasedVariance.mul((count - 1) / count).reshape([S, C])) as tf.Tensor2D];
+      const out = relu ? tf.relu(r.y) : r.y;
+      if (recording) kept.push(tf.keep(xs), tf.keep(out), ...r.reserve.map((t) => tf.keep(t)));
+      return fromSplitChannels(out);
+    });
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor4D) => {
+        if (kept.length === 0) throw new Error('batchNormTrain: gradient requested for a forward run with no gradient tape recording');
+        const [xs, yKept, ...reserve] = kept;
+        const grads = tf.tidy(() => {
+          const dys = toSplitChannels(dy);
+          const d = relu ? native.reluGrad(dys, yKept) : dys;
+          const [dx, dScale, dOffset] = native.fusedBatchNormGrad(d as tf.Tensor4D, xs as tf.Tensor4D, perSplit(g), reserve, eps);
+          const sumSplits = (t: tf.Tensor1D) => (S === 1 ? t : t.reshape([S, C]).sum(0));
+          return [fromSplitChannels(dx), sumSplits(dScale), sumSplits(dOffset)];
         });
         tf.dispose(kept);
         kept.length = 0;
