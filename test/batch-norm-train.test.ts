@@ -100,7 +100,7 @@ describe('batchNormTrain (fused BN + ReLU with a hand-written gradient)', functi
     assert.ok(plain >= 2 * fused, `plain ${plain / full} vs fused ${fused / full} input-sized tensors`);
   });
 
-  it('runs on TensorFlow fused kernels on the tensorflow backend only, and leaks no tensor', async function () {
+  it('runs on TensorFlow fused kernels on the tensorflow backend only, and leaks no tensor', async () => {
     await tf.setBackend(TEST_BACKEND);
     assert.strictEqual(tensorflowNative() !== undefined, TEST_BACKEND === 'tensorflow', `native ops on ${TEST_BACKEND}`);
     await tf.setBackend('cpu');

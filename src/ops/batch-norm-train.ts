@@ -144,9 +144,19 @@ function nativeBatchNormTrain(
   // Always new tensors (a reshape shares the data): the ones kept for the gradient are freed by it,
   // never the caller's input or the returned output.
   const toSplitChannels = (t: tf.Tensor): tf.Tensor4D =>
-    (S === 1 ? t.reshape(t.shape) : t.reshape([A, S, H * W, C]).transpose([0, 2, 1, 3]).reshape([A, H * W, 1, S * C])) as tf.Tensor4D;
+    (S === 1
+      ? t.reshape(t.shape)
+      : t
+          .reshape([A, S, H * W, C])
+          .transpose([0, 2, 1, 3])
+          .reshape([A, H * W, 1, S * C])) as tf.Tensor4D;
   const fromSplitChannels = (t: tf.Tensor): tf.Tensor4D =>
-    (S === 1 ? t.reshape(t.shape) : t.reshape([A, H * W, S, C]).transpose([0, 2, 1, 3]).reshape([N, H, W, C])) as tf.Tensor4D;
+    (S === 1
+      ? t.reshape(t.shape)
+      : t
+          .reshape([A, H * W, S, C])
+          .transpose([0, 2, 1, 3])
+          .reshape([N, H, W, C])) as tf.Tensor4D;
   const perSplit = (t: tf.Tensor1D): tf.Tensor1D => (S === 1 ? t : (tf.tile(t, [S]) as tf.Tensor1D));
   let stats: [tf.Tensor2D, tf.Tensor2D] | undefined;
 
