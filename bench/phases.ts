@@ -37,7 +37,7 @@ function median(xs: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const method = (arg('method', 'moco') as ParityMethod) ?? 'moco';
+  const method = arg('method', 'moco') as ParityMethod;
   if (!(PARITY_METHODS as readonly string[]).includes(method)) throw new Error(`phases: --method must be one of ${PARITY_METHODS.join(', ')}`);
   const steps = Number(arg('steps', '8'));
   if (!(Number.isInteger(steps) && steps > 0)) throw new Error(`phases: --steps must be a positive integer, got ${arg('steps')}`);
