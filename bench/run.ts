@@ -10,6 +10,7 @@
  *                    [--tf-flags WEBGPU_CPU_FORWARD=false,...] [--deadline-s 300]
  *                    [--no-torch] [--no-data] [--out report.json]
  *                    [--profile] [--quick] [--json] [--print-plan]
+ *   npm run bench -- --e2e [--rows convnet:moco:128,...] [--images 2560] [--threads 2]   # whole epochs, bench/e2e.ts
  *
  * Images/s counts source images per second (a batch of B images with two views is B images).
  * Each timed figure is the median of --steps steps after --warmup warm-up steps.
@@ -501,7 +502,7 @@ async function main(): Promise<void> {
 }
 
 // Exit explicitly: the threaded wasm backend's worker threads keep the event loop alive.
-main().then(
+(process.argv.includes('--e2e') ? import('./e2e').then((m) => m.e2eMain()) : main()).then(
   () => process.exit(0),
   (e) => {
     console.error(e instanceof Error ? e.message : e);
