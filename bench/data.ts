@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
 import { Loader, disposeBatch, loadDataset, locateDataset } from '../src/data';
 import type { AugmentPresetName, ImageSet } from '../src/types';
+import { requiredArg } from './args';
 
 export interface DataBenchOptions {
   batchSize?: number;
@@ -77,17 +78,13 @@ export async function benchData(opts: DataBenchOptions): Promise<DataBenchResult
 }
 
 if (require.main === module) {
-  const arg = (name: string, dflt: string) => {
-    const i = process.argv.indexOf(`--${name}`);
-    return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : dflt;
-  };
   (async () => {
-    await initBackend(arg('backend', 'wasm'));
+    await initBackend(requiredArg('data', 'backend', 'wasm'));
     const r = await benchData({
-      batchSize: Number(arg('batch', '256')),
-      steps: Number(arg('steps', '10')),
-      preset: arg('preset', 'moco-cifar-demo') as AugmentPresetName,
-      views: Number(arg('views', '2')),
+      batchSize: Number(requiredArg('data', 'batch', '256')),
+      steps: Number(requiredArg('data', 'steps', '10')),
+      preset: requiredArg('data', 'preset', 'moco-cifar-demo') as AugmentPresetName,
+      views: Number(requiredArg('data', 'views', '2')),
     });
     console.log(JSON.stringify(r, null, 2));
   })().catch((e) => {

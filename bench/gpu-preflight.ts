@@ -22,6 +22,7 @@ import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/init';
 import { gpuIdle, watchGpuErrors } from './webgpu-sync';
+import { arg } from './args';
 
 interface Result {
   node: string;
@@ -35,11 +36,6 @@ interface Result {
   timing: { name: string; naiveConvTranspose: boolean; ms: number }[];
   tfFlags: Record<string, boolean>;
   ok: boolean;
-}
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 /** Deterministic values in [-1, 1). */

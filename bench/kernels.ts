@@ -8,11 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : dflt;
-}
+import { arg } from './args';
 
 async function timeMs(f: () => tf.Tensor, reps: number): Promise<number> {
   f().dispose(); // warm-up (operator creation, weight packing)

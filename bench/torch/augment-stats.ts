@@ -12,20 +12,12 @@ import * as tf from '@tensorflow/tfjs';
 import { augment } from '../../src/data/augment/augment';
 import type { AugmentPipeline } from '../../src/data/augment/presets';
 import { Rng } from '../../src/util/rng';
-
-function arg(name: string, dflt?: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0 || i + 1 >= process.argv.length) {
-    if (dflt === undefined) throw new Error(`--${name} is required`);
-    return dflt;
-  }
-  return process.argv[i + 1];
-}
+import { requiredArg } from '../args';
 
 async function main(): Promise<void> {
-  const dir = arg('data');
-  const n = Number(arg('n', '2000'));
-  const seed = Number(arg('seed', '0'));
+  const dir = requiredArg('augment-stats', 'data');
+  const n = Number(requiredArg('augment-stats', 'n', '2000'));
+  const seed = Number(requiredArg('augment-stats', 'seed', '0'));
   const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) as {
     imageSize: [number, number];
     channels: number;

@@ -24,15 +24,7 @@ import { l2Normalize } from '../../src/ops/normalize';
 import type { DatasetInfo, Method } from '../../src/types';
 import { readJson } from '../../src/util/fsx';
 import { Rng } from '../../src/util/rng';
-
-function arg(name: string, dflt?: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0 || i + 1 >= process.argv.length) {
-    if (dflt === undefined) throw new Error(`view-similarity: --${name} is required`);
-    return dflt;
-  }
-  return process.argv[i + 1];
-}
+import { requiredArg } from '../args';
 
 /** Mean over images of cos(f(v1_i), f(v2_i)) for backbone features and projections. */
 async function similarity(m: Method, v1: tf.Tensor4D, v2: tf.Tensor4D, batch = 250): Promise<{ backbone: number; projection: number }> {
@@ -55,10 +47,10 @@ async function similarity(m: Method, v1: tf.Tensor4D, v2: tf.Tensor4D, batch = 2
 }
 
 async function main(): Promise<void> {
-  await initBackend(arg('backend', process.env.CWB_BACKEND ?? 'auto'));
-  const runDir = arg('run');
-  const dataDir = arg('data');
-  const n = Number(arg('n', '2000'));
+  await initBackend(requiredArg('view-similarity', 'backend', process.env.CWB_BACKEND ?? 'auto'));
+  const runDir = requiredArg('view-similarity', 'run');
+  const dataDir = requiredArg('view-similarity', 'data');
+  const n = Number(requiredArg('view-similarity', 'n', '2000'));
   const cfg = readJson<RunConfig>(path.join(runDir, 'config.json'));
   const meta = readJson<{
     imageSize: [number, number];
@@ -69,7 +61,7 @@ async function main(): Promise<void> {
     augmentation: AugmentPipeline;
   }>(path.join(dataDir, 'meta.json'));
   const pipeline: AugmentPipeline = process.argv.includes('--steps')
-    ? { name: meta.augmentation.name, steps: JSON.parse(arg('steps')) }
+    ? { name: meta.augmentation.name, steps: JSON.parse(requiredArg('view-similarity', 'steps')) }
     : meta.augmentation;
   const [h, w] = meta.imageSize;
   const c = meta.channels;
@@ -90,14 +82,14 @@ async function main(): Promise<void> {
   const raw = fs.readFileSync(path.join(dataDir, 'train.u8')).subarray(0, n * h * w * c);
   const x = tf.tensor4d(Int32Array.from(raw), [n, h, w, c], 'int32');
   const round = (r: { backbone: number; projection: number }) => ({ backbone: +r.backbone.toFixed(4), projection: +r.projection.toFixed(4) });
-  for (const seed of arg('seeds', '0,1').split(',').map(Number)) {
+  for (const seed of requiredArg('view-similarity', 'seeds', '0,1').split(',').map(Number)) {
     const rng = new Rng(seed);
     const v1 = augment(x, pipeline, rng, { channels: c, mean: meta.mean, std: meta.std });
     const v2 = augment(x, pipeline, rng, { channels: c, mean: meta.mean, std: meta.std });
     console.log(JSON.stringify({ side: 'workbench', seed, ...round(await similarity(m, v1, v2)) }));
     tf.dispose([v1, v2]);
   }
-  const file = arg('views');
+  const file = requiredArg('view-similarity', 'views');
   const buf = fs.readFileSync(file);
   if (buf.byteLength !== 2 * n * h * w * c * 4)
     throw new Error(`view-similarity: ${file} holds ${buf.byteLength} bytes, expected 2 x ${n} x ${h}x${w}x${c} float32`);
