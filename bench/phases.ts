@@ -19,17 +19,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { backendReport, initBackend } from '../src/backend/init';
-import { disposeBatch, Loader } from '../src/data/loader';
+import { disposeBatch } from '../src/data/loader';
 import { disposeState, saveCheckpoint } from '../src/experiments/checkpoint';
-import { methodForRun, monitorPass } from '../src/experiments/evaluation';
+import { methodForRun, monitorPass, trainLoader } from '../src/experiments/evaluation';
 import { PARITY_METHODS, type ParityMethod, parityConfig } from '../src/experiments/parity';
 import { clearDatasetCache, loadDatasetCached } from '../src/experiments/runner';
-import { Rng } from '../src/util/rng';
-
-function arg(name: string, dflt?: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
-}
+import { arg } from './args';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -63,14 +58,7 @@ async function main(): Promise<void> {
   ms.load = performance.now() - t;
 
   const m = methodForRun(cfg, train.info);
-  const loader = new Loader(train, {
-    batchSize: cfg.batchSize,
-    views: m.viewsPerImage,
-    preset: cfg.augmentation,
-    shuffle: true,
-    dropLast: true,
-    seed: new Rng(cfg.seed).nextUint32(),
-  });
+  const loader = trainLoader(cfg, train, m.viewsPerImage);
   const aug: number[] = [];
   const step: number[] = [];
   // Step 0 builds the kernels and the optimiser slots: measured from step 1 on.

@@ -23,7 +23,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend/init';
 import { disposeBatch, Loader } from '../../src/data/loader';
-import { methodForRun } from '../../src/experiments/evaluation';
+import { methodForRun, trainLoader } from '../../src/experiments/evaluation';
 import { PARITY_BUDGETS, type ParityBudget, type ParityMethod, parityConfig } from '../../src/experiments/parity';
 import { loadDatasetCached } from '../../src/experiments/runner';
 import type { MethodBase } from '../../src/methods/base';
@@ -31,20 +31,12 @@ import { disposeDraws, drawMochi } from '../../src/methods/losses/mochi';
 import type { KeyQueue } from '../../src/models/queue';
 import type { Network } from '../../src/models/network';
 import { learningRateAt } from '../../src/optim/schedule';
-import { Rng } from '../../src/util/rng';
+import type { Rng } from '../../src/util/rng';
+import { requiredArg } from '../args';
 
 /** The parity methods the replay covers (all of them). */
 export const STEP_METHODS = ['moco', 'moco-v1', 'mochi', 'mixco', 'mixco-simclr', 'simclr', 'supcon', 'ce'] as const;
 export type StepMethod = (typeof STEP_METHODS)[number] & ParityMethod;
-
-function arg(name: string, dflt?: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0 || i + 1 >= process.argv.length) {
-    if (dflt === undefined) throw new Error(`lockstep: --${name} is required`);
-    return dflt;
-  }
-  return process.argv[i + 1];
-}
 
 /** Appends float32 tensors to one binary file and notes where each one is. */
 class TensorFile {
@@ -134,16 +126,8 @@ export async function recordSteps(o: StepRecordOptions): Promise<void> {
   try {
     for (const [n, v] of m.net.params) await file.add(`init.${n}`, v);
     if (moco) await file.add('init.queue', moco.queue.keys);
-    // The loader seed of the run itself (runner.ts), so that these are the first steps `cwb parity` trains.
-    const loaderSeed = new Rng(cfg.seed).nextUint32();
-    const loader = new Loader(train, {
-      batchSize: cfg.batchSize,
-      views: m.viewsPerImage,
-      preset: cfg.augmentation,
-      shuffle: true,
-      dropLast: true,
-      seed: loaderSeed,
-    });
+    // The run's own loader (the runner's), so that these are the first steps `cwb parity` trains.
+    const loader = trainLoader(cfg, train, m.viewsPerImage);
     const views = o.augmentSeed === undefined ? loader : new Loader(train, { ...loader.opts, seed: o.augmentSeed });
     async function* batches(epoch: number) {
       const order = loader.order(epoch);
@@ -225,19 +209,19 @@ export async function recordSteps(o: StepRecordOptions): Promise<void> {
 export const REPLAY_SCRIPT = path.join(__dirname, 'lockstep.py');
 
 async function main(): Promise<void> {
-  const method = arg('method', 'moco') as StepMethod;
-  const budget = arg('budget', 'parity') as ParityBudget;
+  const method = requiredArg('lockstep', 'method', 'moco') as StepMethod;
+  const budget = requiredArg('lockstep', 'budget', 'parity') as ParityBudget;
   if (!(PARITY_BUDGETS as readonly string[]).includes(budget)) throw new Error(`lockstep: --budget must be one of ${PARITY_BUDGETS.join(', ')}`);
-  await initBackend(arg('backend', process.env.CWB_BACKEND ?? 'auto'));
+  await initBackend(requiredArg('lockstep', 'backend', process.env.CWB_BACKEND ?? 'auto'));
   await recordSteps({
     method,
     budget,
-    seed: Number(arg('seed', '0')),
-    steps: Number(arg('steps', '20')),
-    out: arg('out'),
-    K: process.argv.includes('--K') ? Number(arg('K')) : undefined,
-    augmentSeed: process.argv.includes('--augment-seed') ? Number(arg('augment-seed')) : undefined,
-    initSeed: process.argv.includes('--init-seed') ? Number(arg('init-seed')) : undefined,
+    seed: Number(requiredArg('lockstep', 'seed', '0')),
+    steps: Number(requiredArg('lockstep', 'steps', '20')),
+    out: requiredArg('lockstep', 'out'),
+    K: process.argv.includes('--K') ? Number(requiredArg('lockstep', 'K')) : undefined,
+    augmentSeed: process.argv.includes('--augment-seed') ? Number(requiredArg('lockstep', 'augment-seed')) : undefined,
+    initSeed: process.argv.includes('--init-seed') ? Number(requiredArg('lockstep', 'init-seed')) : undefined,
     log: (l) => process.stderr.write(`${l}\n`),
   });
 }

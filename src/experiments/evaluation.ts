@@ -9,9 +9,10 @@
  * Nothing here writes files: the run writes what these return. The randomness of every part
  * (probe head, shuffles, view pairs, PCA start) comes from the config seed only.
  */
+import { Loader } from '../data/loader';
 import { createMethod } from '../methods';
 import type { DatasetInfo, ImageSet, Method } from '../types';
-import { tfSeedOf } from '../util/rng';
+import { Rng, tfSeedOf } from '../util/rng';
 import { alignment, uniformity } from '../eval/align-uniform';
 import { confusionMatrix } from '../eval/confusion';
 import { extractFeatures, extractViewPairs, headOf, type FeatureFn } from '../eval/features';
@@ -29,6 +30,15 @@ export function methodForRun(cfg: RunConfig, info: DatasetInfo): Method {
     { imageSize: info.imageSize, channels: info.channels, numClasses: info.numClasses },
     cfg.seed,
   );
+}
+
+/**
+ * The loader a run trains with: its batch size, augmentation and `views` views per image, shuffled
+ * every epoch, last incomplete batch dropped, order from `seed` (a fresh run's: the first draw of
+ * the config seed's RNG; a resumed run passes the one its checkpoint holds).
+ */
+export function trainLoader(cfg: RunConfig, train: ImageSet, views: number, seed = new Rng(cfg.seed).nextUint32()): Loader {
+  return new Loader(train, { batchSize: cfg.batchSize, views, preset: cfg.augmentation, shuffle: true, dropLast: true, seed });
 }
 
 /** Alignment and uniformity of fn's features of two augmented views of the first `limit` images. */

@@ -14,14 +14,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { backendReport, initBackend } from '../backend/init';
-import { disposeBatch, loadDataset, Loader } from '../data';
+import { disposeBatch, loadDataset, type Loader } from '../data';
 import { learningRateAt } from '../optim';
 import type { DatasetConfig, ImageSet, Method, Split, StepResult } from '../types';
 import { Rng } from '../util/rng';
 import { readJson, writeJsonAtomic } from '../util/fsx';
 import { cleanCheckpointTemps, disposeState, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { canonicalJson, configWarnings, runId as runIdOf, validateConfig, type RunConfig } from './config';
-import { finalEvaluation, methodForRun, monitorPass, finalRecord, type EvalSubject, type FinalEvaluation } from './evaluation';
+import { finalEvaluation, methodForRun, monitorPass, finalRecord, trainLoader, type EvalSubject, type FinalEvaluation } from './evaluation';
 import { appendMetrics, readMetrics, truncateMetrics, type MetricsRecord } from './metrics-log';
 import { acquireRunLock, LockHeldError, lockState, type RunLock } from './lock';
 import { FILES, runDirOf } from './paths';
@@ -368,14 +368,7 @@ class Session {
         if (fs.existsSync(metricsFile)) fs.rmSync(metricsFile);
       }
       resumed.state.sessions += 1;
-      const loader = new Loader(train, {
-        batchSize: cfg.batchSize,
-        views: method.viewsPerImage,
-        preset: cfg.augmentation,
-        shuffle: true,
-        dropLast: true,
-        seed: resumed.state.loaderSeed,
-      });
+      const loader = trainLoader(cfg, train, method.viewsPerImage, resumed.state.loaderSeed);
       if (!(loader.stepsPerEpoch > 0)) {
         throw new Error(`batchSize ${cfg.batchSize} is larger than the ${train.n} training images (no full batch per epoch)`);
       }
