@@ -68,13 +68,12 @@ export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
   if ((N / S) * H * W < 2) throw new Error(`batchNormTrain: needs more than 1 value per channel and split (x [${x.shape}], splits ${S})`);
   const split = [N / S, S, H * W, C];
   const count = (N / S) * H * W; // values per channel and split
-  let stats: [tf.Tensor2D, tf.Tensor2D] | undefined;
   // Is a gradient tape recording? (Then gradFunc runs once, later, and frees what it needs.)
   const recording = ((tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth ?? 0) > 0;
   const native = tensorflowNative();
   if (native) return nativeBatchNormTrain(native, x, gamma, beta, { eps, S, relu, recording });
 
-  const op = tf.customGrad(((xIn: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D) => {
+  return batchNormOp(x, gamma, beta, (xIn, g, b) => {
     // tidy: ops inside a custom-gradient forward are tracked by the caller's scope, so without it
     // every intermediate would live until the whole gradient computation ends.
     const [y, mean, rstd, meanSC, varSC] = tf.tidy(() => {
@@ -86,42 +85,71 @@ export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
       const affine = centered.mul(r.mul(g)).add(b).reshape([N, H, W, C]) as tf.Tensor4D;
       return [relu ? tf.relu(affine) : affine, mean, r, mean.reshape([S, C]), variance.reshape([S, C])];
     });
-    stats = [tf.keep(meanSC) as tf.Tensor2D, tf.keep(varSC) as tf.Tensor2D];
     // The backward pass needs x, y, mean and rstd. `save` would copy x and y (the engine clones
     // saved tensors, and a wasm clone is a copy), so keep reshape views instead: they share the
-    // data (reference-counted) and gradFunc frees them. Not recording: nothing to keep.
-    const kept: tf.Tensor[] = [];
-    if (recording) kept.push(tf.keep(xIn.reshape(split)), tf.keep(y.reshape(y.shape)), tf.keep(mean), tf.keep(rstd));
+    // data (reference-counted) and the gradient frees them. Not recording: nothing to keep.
+    const kept = recording ? [tf.keep(xIn.reshape(split)), tf.keep(y.reshape(y.shape)), tf.keep(mean), tf.keep(rstd)] : [];
     return {
-      value: y,
+      y: y as tf.Tensor4D,
+      mean: tf.keep(meanSC) as tf.Tensor2D,
+      variance: tf.keep(varSC) as tf.Tensor2D,
+      kept,
+      grad: (dy, [xs, yKept, meanKept, rstdKept]) => {
+        // ReLU mask: y >= 0 here, so sign(y) = step(y), one native op where tfjs-node's Step runs six.
+        const d = (relu ? dy.mul(tf.sign(yKept)) : dy).reshape(split);
+        const xhat = xs.sub(meanKept).mul(rstdKept);
+        const dXhat = d.mul(xhat);
+        const sumD = channelSums(d, H, W); // [1, S, 1, C]
+        const sumDXhat = channelSums(dXhat, H, W);
+        const dBeta = sumD.reshape([S, C]).sum(0);
+        const dGamma = sumDXhat.reshape([S, C]).sum(0);
+        const dx = d
+          .sub(sumD.div(count))
+          .sub(xhat.mul(sumDXhat.div(count)))
+          .mul(rstdKept.mul(g))
+          .reshape([N, H, W, C]);
+        return [dx, dGamma, dBeta];
+      },
+    };
+  });
+}
+
+/** What a BN forward hands to `batchNormOp`: y, the batch statistics (kept), and its gradient. */
+interface BatchNormForward {
+  y: tf.Tensor4D;
+  mean: tf.Tensor2D;
+  variance: tf.Tensor2D;
+  /** Tensors the gradient reads (kept by the forward; freed once the gradient ran). Empty when no tape records. */
+  kept: tf.Tensor[];
+  /** [dx, dgamma, dbeta] from dy and the kept tensors (inside a tidy). */
+  grad: (dy: tf.Tensor4D, kept: tf.Tensor[]) => tf.Tensor[];
+}
+
+/** A BN forward as one custom-gradient op of (x, gamma, beta), returning y with the statistics. */
+function batchNormOp(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  forward: (x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D) => BatchNormForward,
+): BatchNormTrainResult {
+  let stats: [tf.Tensor2D, tf.Tensor2D] | undefined;
+  const op = tf.customGrad(((xIn: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D) => {
+    const f = forward(xIn, g, b);
+    stats = [f.mean, f.variance];
+    const kept = f.kept;
+    return {
+      value: f.y,
       gradFunc: (dy: tf.Tensor4D) => {
         if (kept.length === 0) throw new Error('batchNormTrain: gradient requested for a forward run with no gradient tape recording');
-        const [xs, yKept, meanKept, rstdKept] = kept;
-        const grads = tf.tidy(() => {
-          // ReLU mask: y >= 0 here, so sign(y) = step(y), one native op where tfjs-node's Step runs six.
-          const d = (relu ? dy.mul(tf.sign(yKept)) : dy).reshape(split);
-          const xhat = xs.sub(meanKept).mul(rstdKept);
-          const dXhat = d.mul(xhat);
-          const sumD = channelSums(d, H, W); // [1, S, 1, C]
-          const sumDXhat = channelSums(dXhat, H, W);
-          const dBeta = sumD.reshape([S, C]).sum(0);
-          const dGamma = sumDXhat.reshape([S, C]).sum(0);
-          const dx = d
-            .sub(sumD.div(count))
-            .sub(xhat.mul(sumDXhat.div(count)))
-            .mul(rstdKept.mul(g))
-            .reshape([N, H, W, C]);
-          return [dx, dGamma, dBeta];
-        });
+        const grads = tf.tidy(() => f.grad(dy, kept));
         tf.dispose(kept);
         kept.length = 0;
         return grads;
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
-
   const y = op(x, gamma, beta) as tf.Tensor4D;
-  const [mean, variance] = stats!;
+  const [mean, variance] = stats as [tf.Tensor2D, tf.Tensor2D];
   return { y, mean, variance };
 }
 
@@ -158,39 +186,33 @@ function nativeBatchNormTrain(
           .transpose([0, 2, 1, 3])
           .reshape([N, H, W, C])) as tf.Tensor4D;
   const perSplit = (t: tf.Tensor1D): tf.Tensor1D => (S === 1 ? t : (tf.tile(t, [S]) as tf.Tensor1D));
-  let stats: [tf.Tensor2D, tf.Tensor2D] | undefined;
 
-  const op = tf.customGrad(((xIn: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D) => {
+  return batchNormOp(x, gamma, beta, (xIn, g, b) => {
     const kept: tf.Tensor[] = [];
+    let mean: tf.Tensor2D | undefined;
+    let variance: tf.Tensor2D | undefined;
     const y = tf.tidy(() => {
       const xs = toSplitChannels(xIn);
       const r = native.fusedBatchNorm(xs, perSplit(g), perSplit(b), eps);
       // The kernel reports the unbiased variance; this op's contract is the biased one.
-      stats = [tf.keep(r.mean.reshape([S, C])) as tf.Tensor2D, tf.keep(r.unbiasedVariance.mul((count - 1) / count).reshape([S, C])) as tf.Tensor2D];
+      mean = tf.keep(r.mean.reshape([S, C])) as tf.Tensor2D;
+      variance = tf.keep(r.unbiasedVariance.mul((count - 1) / count).reshape([S, C])) as tf.Tensor2D;
       const out = relu ? tf.relu(r.y) : r.y;
       if (recording) kept.push(tf.keep(xs), tf.keep(out), ...r.reserve.map((t) => tf.keep(t)));
       return fromSplitChannels(out);
     });
     return {
-      value: y,
-      gradFunc: (dy: tf.Tensor4D) => {
-        if (kept.length === 0) throw new Error('batchNormTrain: gradient requested for a forward run with no gradient tape recording');
-        const [xs, yKept, ...reserve] = kept;
-        const grads = tf.tidy(() => {
-          const dys = toSplitChannels(dy);
-          const d = relu ? native.reluGrad(dys, yKept) : dys;
-          const [dx, dScale, dOffset] = native.fusedBatchNormGrad(d as tf.Tensor4D, xs as tf.Tensor4D, perSplit(g), reserve, eps);
-          const sumSplits = (t: tf.Tensor1D) => (S === 1 ? t : t.reshape([S, C]).sum(0));
-          return [fromSplitChannels(dx), sumSplits(dScale), sumSplits(dOffset)];
-        });
-        tf.dispose(kept);
-        kept.length = 0;
-        return grads;
+      y,
+      mean: mean as tf.Tensor2D,
+      variance: variance as tf.Tensor2D,
+      kept,
+      grad: (dy, [xs, yKept, ...reserve]) => {
+        const dys = toSplitChannels(dy);
+        const d = relu ? native.reluGrad(dys, yKept) : dys;
+        const [dx, dScale, dOffset] = native.fusedBatchNormGrad(d as tf.Tensor4D, xs as tf.Tensor4D, perSplit(g), reserve, eps);
+        const sumSplits = (t: tf.Tensor1D) => (S === 1 ? t : t.reshape([S, C]).sum(0));
+        return [fromSplitChannels(dx), sumSplits(dScale), sumSplits(dOffset)];
       },
     };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-
-  const y = op(x, gamma, beta) as tf.Tensor4D;
-  const [mean, variance] = stats!;
-  return { y, mean, variance };
+  });
 }
