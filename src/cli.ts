@@ -84,7 +84,7 @@ ${GLOBAL_HELP}`,
   sweep: `Usage: cwb sweep <ablation> [--budget b] [--index i] [--list] [--slurm | --k8s]
 
 Run an ablation's sweep. Ablations: ${ABLATIONS.join(', ')}. Budgets: ${BUDGETS.join(', ')}
-(smoke: seconds on synthetic data; quick: about 30 min per ablation on a 2-core CPU;
+(smoke: seconds on synthetic data; quick: 8-12 runs of about a minute each on a 2-core CPU;
 paper: ResNet-18, 200 epochs, 3 seeds). Complete runs are skipped, an unfinished one resumes.
 Afterwards <results-dir>/<ablation>-<budget>/results.csv and results/report.html are rewritten.
 
@@ -114,12 +114,15 @@ Collect every run under the results folder (written by any number of processes) 
 <results-dir>/<experiment>/results.csv and <results-dir>/report.html (plots inline, works offline).
 
 ${GLOBAL_HELP}`,
-  reproduce: `Usage: cwb reproduce [--budget b]
+  reproduce: `Usage: cwb reproduce [--budget b] [--estimate]
 
 Run the four ablation sweeps (${ABLATIONS.join(', ')}) at the budget (default quick), then write
-the report. Safe to restart: finished runs are skipped and an interrupted one resumes.
+the report. Safe to restart: finished runs are skipped and an interrupted one resumes. Before it
+starts it prints how long the runs still to train will take on this backend, from a few measured
+steps of each kind of run (about a minute at quick).
 
   --budget <b>   smoke, quick or paper (default quick)
+  --estimate     print the estimate and exit
 
 ${GLOBAL_HELP}`,
   parity: `Usage: cwb parity --method m [--budget parity|tiny] [--seeds n] [--K k ...] [--epochs n]
@@ -182,7 +185,7 @@ const COMMAND_OPTIONS: Record<string, ParseArgsConfig['options']> = {
   },
   eval: { run: { type: 'string' }, linear: { type: 'string' }, 'align-uniform': { type: 'boolean' }, json: { type: 'boolean' } },
   report: {},
-  reproduce: { budget: { type: 'string' } },
+  reproduce: { budget: { type: 'string' }, estimate: { type: 'boolean' } },
   parity: {
     method: { type: 'string' },
     budget: { type: 'string' },
@@ -416,9 +419,21 @@ async function cmdReproduce(v: Values): Promise<void> {
   const budget = budgetOf(v);
   const c = common(v);
   const t0 = Date.now();
-  const { ablation, resultsRoot } = lib();
-  for (const name of ABLATIONS) await sweepAblation(ablation(name, budget), c);
-  process.stdout.write(`reproduce (${budget}) finished in ${((Date.now() - t0) / 60000).toFixed(1)} min; results in ${resultsRoot(c.resultsDir)}\n`);
+  const { ablation, resultsRoot, sweepPoints, estimateRuns, estimateLines, loadDatasetCached } = lib();
+  const abs = ABLATIONS.map((name) => ablation(name, budget));
+  await backend().initBackend(c.backend, { quiet: c.quiet });
+  const runs = abs.flatMap((ab) => sweepPoints(ab.base, ab.points, c.resultsDir));
+  const est = await estimateRuns(runs, { dataDir: c.dataDir ?? process.env.DATA_DIR, load: loadDatasetCached });
+  const lines = estimateLines(est, `reproduce (${budget})`);
+  if (v.estimate) {
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return;
+  }
+  if (!c.quiet) process.stderr.write(`[cwb] ${lines.join('\n[cwb] ')}\n`);
+  for (const ab of abs) await sweepAblation(ab, c);
+  process.stdout.write(
+    `reproduce (${budget}) finished in ${((Date.now() - t0) / 60000).toFixed(1)} min (estimated ${(est.seconds / 60).toFixed(1)} min); results in ${resultsRoot(c.resultsDir)}\n`,
+  );
 }
 
 async function cmdParity(v: Values): Promise<void> {

@@ -13,3 +13,4 @@ export * from './sweep';
 export * from './ablations';
 export * from './explore';
 export * from './sweep-eta';
+export * from './estimate';
