@@ -98,14 +98,26 @@ describe('experiments: config validation, run ids, grids, ablations', () => {
         assert.ok(pts.every((p) => p.config.experiment === `${name}-${budget}`));
       }
     }
-    // moco-queue: 3 K values + 4 momenta sharing one point (quick); paper adds a K and 3 seeds.
-    assert.equal(counts['moco-queue/quick'], 6);
+    // moco-queue: 3 K values + m = 0 beside the shared m (quick, 2 seeds); paper: 4 K values, 4 momenta sharing one point, 3 seeds.
+    assert.equal(counts['moco-queue/quick'], 4 * 2);
     assert.equal(counts['moco-queue/paper'], 7 * 3);
     const mq = ablation('moco-queue', 'quick');
     assert.deepEqual(
-      mq.points.filter((p) => p.params?.sweep === 'm').map((p) => p.params?.m),
+      mq.points.filter((p) => p.params?.sweep === 'm' && p.params.seed === 0).map((p) => p.params?.m),
+      [0],
+    );
+    assert.deepEqual(
+      ablation('moco-queue', 'paper')
+        .points.filter((p) => p.params?.sweep === 'm' && p.params.seed === 0)
+        .map((p) => p.params?.m),
       [0, 0.9, 0.999],
     );
+    // Every quick point runs 2 seeds (error bars in the notebooks and the report).
+    for (const name of ABLATIONS) {
+      const seeds = ablation(name, 'quick').points.map((p) => p.params?.seed);
+      assert.equal(seeds.filter((s) => s === 0).length, seeds.filter((s) => s === 1).length, name);
+      assert.equal(seeds.filter((s) => s === 0).length * 2, seeds.length, name);
+    }
     const sup = ablation('supcon', 'paper');
     assert.deepEqual(
       sup.points.filter((p) => p.params?.loss === 'SupCon' && p.params.seed === 0).map((p) => p.params?.T),

@@ -60,18 +60,18 @@ export const SHARED: Record<Budget, SharedSettings> = {
     m: 0.99,
   },
   quick: {
-    // Sized from a measurement on a 2-core CPU (wasm, 1 thread): MoCo with this ConvNet trains at
-    // about 19 img/s with the CPU shared by other jobs (about 45 img/s alone), so 6 runs of
-    // 5 epochs x 1920 images plus evaluation fit in about 30 minutes.
-    dataset: { name: 'cifar10', trainSubset: 2000, testSubset: 500, seed: 0 },
+    // Sized with `cwb reproduce --budget quick --estimate` for the tensorflow backend on a 2-core
+    // CPU: the four ablations, 2 seeds per point, in about 45 minutes (README, "Budgets").
+    // 5,000 training images hold the largest queue of the K sweep (1,024) about five times over.
+    dataset: { name: 'cifar10', trainSubset: 5000, testSubset: 1000, seed: 0 },
     encoder: { arch: 'convnet', width: 0.25 },
     largerEncoder: { arch: 'convnet', width: 0.5 },
-    epochs: 5,
+    epochs: 3,
     batchSize: 128,
     lr: 0.06,
     weightDecay: 5e-4,
     bnSplits: 8,
-    seeds: [0],
+    seeds: [0, 1],
     eval: defaultEvalConfig({
       knnEvery: 0,
       knnK: 200,
@@ -83,7 +83,7 @@ export const SHARED: Record<Budget, SharedSettings> = {
       confusion: true,
       batchSize: 250,
     }),
-    K: 512,
+    K: 256,
     m: 0.99,
   },
   paper: {

@@ -1,9 +1,10 @@
 /**
  * The four ablations of the workbench, each at three budgets:
  *   smoke  seconds: synthetic images, a tiny ConvNet, 2 epochs (tests, CI)
- *   quick  a whole ablation in about 30 minutes on a 2-core CPU with the wasm backend: a
- *          class-balanced CIFAR-10 subset (2000 train / 500 test), a ConvNet at width 0.25,
- *          5 epochs, kNN and a fast linear probe at the end
+ *   quick  the four ablations in about 45 minutes on a 2-core CPU with the tensorflow backend, 2
+ *          seeds per point: a class-balanced CIFAR-10 subset (5000 train / 1000 test), a ConvNet
+ *          at width 0.25 (0.5 as MixCo's larger encoder), 3 epochs, kNN and a fast linear probe
+ *          at the end; the grids are cut to the points that test each paper's main claims
  *   paper  the papers' settings scaled to CIFAR-10: ResNet-18 (CIFAR stem), 200 epochs, the MoCo
  *          CIFAR demo's recipe (batch 512, lr 0.06, wd 5e-4, cosine, K 4096, m 0.99, T 0.1,
  *          kNN monitor every epoch), 3 seeds.

@@ -9,7 +9,7 @@ export interface SupconGrid {
 
 export const SUPCON_GRID: Record<Budget, SupconGrid> = {
   smoke: { temperatures: [0.1, 0.5] },
-  quick: { temperatures: [0.05, 0.1, 0.5, 1.0] },
+  quick: { temperatures: [0.05, 0.1, 0.5] },
   paper: { temperatures: [0.05, 0.07, 0.1, 0.2, 0.5, 1.0] },
 };
 
