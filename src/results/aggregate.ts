@@ -61,7 +61,8 @@ export function groupTableRows(groups: GroupRow[], metrics: string[] = [...METRI
   });
 }
 
-function matches(g: GroupRow, where: Record<string, ParamValue>): boolean {
+/** Whether the group's params hold every value of `where`. */
+export function matches(g: GroupRow, where: Record<string, ParamValue>): boolean {
   return Object.entries(where).every(([k, v]) => g.params[k] === v);
 }
 

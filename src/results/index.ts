@@ -9,3 +9,4 @@ export * from './report';
 export * from './table';
 export * from './sweep';
 export * from './parity';
+export * from './claims';
