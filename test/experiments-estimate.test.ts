@@ -40,7 +40,7 @@ describe('the estimate of a list of runs', () => {
     assert.ok(e.kinds[0].stepSeconds > 0 && e.kinds[0].featureSecondsPerImage > 0 && e.kinds[0].probeEpochSeconds > 0);
     assert.ok(e.seconds >= 3 * steps * e.kinds[0].stepSeconds, `${e.seconds} s for 3 runs of ${steps} steps at ${e.kinds[0].stepSeconds} s`);
     const lines = estimateLines(e, 'supcon (smoke)');
-    assert.match(lines[0], /^supcon \(smoke\): about \d+ (s|min) on \w+ for 3 runs \(1 complete on disk\), from 1 calibrated kind of run/);
+    assert.match(lines[0], /^supcon \(smoke\): about \d+(\.\d)? (s|min|h) on \w+ for 3 runs \(1 complete on disk\), from 1 calibrated kind of run/);
     assert.match(lines[1], /supcon convnet x0\.125 b16 \(supcon-cifar\): 3 runs, \d+ ms per step/);
     const none = await estimateRuns([{ config: ce.config, dir: ce.dir }], { load: loadDatasetCached });
     assert.deepEqual(estimateLines(none, 'x'), ['x: all 1 runs are complete on disk; nothing to train']);
@@ -69,7 +69,7 @@ describe('the estimate of a list of runs', () => {
       },
     );
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^reproduce \(smoke\): about \d+ (s|min) on \w+ for 23 runs, from \d+ calibrated kinds of run/);
+    assert.match(r.stdout, /^reproduce \(smoke\): about \d+(\.\d)? (s|min|h) on \w+ for 23 runs, from \d+ calibrated kinds of run/);
     assert.match(r.stdout, /mixco-simclr convnet x0\.125 b16 \(simclr-cifar\): 1 run/);
     assert.deepEqual(fs.readdirSync(results), []);
     fs.rmSync(results, { recursive: true, force: true });

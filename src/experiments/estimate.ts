@@ -17,6 +17,8 @@ import { linearProbeOnFeatures, resolveLinearConfig } from '../eval/linear-probe
 import type { ImageSet } from '../types';
 import { canonicalJson, type RunConfig } from './config';
 import { methodForRun, trainLoader } from './evaluation';
+import { withDataRoot } from './runner';
+import { duration } from './sweep-eta';
 import { FILES } from './paths';
 
 export interface RunToEstimate {
@@ -54,7 +56,7 @@ export interface EstimateOptions {
   dataDir?: string;
   /** Timed steps per kind after two untimed warm-up steps (default 3). */
   steps?: number;
-  /** Loads a run's dataset (default the runner's cached loader). */
+  /** Loads a run's dataset (the runner's `loadDatasetCached` keeps one copy per process). */
   load: (cfg: RunConfig['dataset'], split: 'train' | 'test') => Promise<ImageSet>;
 }
 
@@ -182,7 +184,7 @@ export async function estimateRuns(runs: RunToEstimate[], opts: EstimateOptions)
       complete++;
       continue;
     }
-    const cfg = r.config.dataset.dataRoot || !opts.dataDir ? r.config : { ...r.config, dataset: { ...r.config.dataset, dataRoot: opts.dataDir } };
+    const cfg = withDataRoot(r.config, opts.dataDir);
     const key = kindKey(cfg);
     const k = kinds.get(key) ?? { cfg, runs: [] };
     k.runs.push(cfg);
@@ -217,12 +219,6 @@ export async function estimateRuns(runs: RunToEstimate[], opts: EstimateOptions)
     calibrationSeconds: (performance.now() - t0) / 1000,
     backend: backendReport()?.backend ?? tf.getBackend(),
   };
-}
-
-function duration(s: number): string {
-  if (s < 90) return `${Math.round(s)} s`;
-  if (s < 5400) return `${(s / 60).toFixed(0)} min`;
-  return `${(s / 3600).toFixed(1)} h`;
 }
 
 /** The estimate as printed lines: the total first, then one line per kind. */

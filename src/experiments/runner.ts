@@ -76,7 +76,7 @@ export function clearDatasetCache(): void {
 }
 
 /** The config with the data root filled in (not part of the run id). */
-function withDataRoot(cfg: RunConfig, dataDir?: string): RunConfig {
+export function withDataRoot(cfg: RunConfig, dataDir?: string): RunConfig {
   if (cfg.dataset.dataRoot || !dataDir) return cfg;
   return { ...cfg, dataset: { ...cfg.dataset, dataRoot: dataDir } };
 }

@@ -13,7 +13,8 @@ export interface SweepEta {
 /** Points that took less than this were skipped (complete on disk), not trained. */
 const SKIPPED_S = 3;
 
-function duration(s: number): string {
+/** A duration for people: seconds under 90 s, minutes under 90 min, else hours. */
+export function duration(s: number): string {
   if (s < 90) return `${Math.round(s)} s`;
   if (s < 5400) return `${(s / 60).toFixed(1)} min`;
   return `${(s / 3600).toFixed(1)} h`;
