@@ -102,7 +102,8 @@ Module._resolveFilename = function (request, ...rest) {
     const list = cwb(['sweep', 'moco-queue', '--budget', 'quick', '--list', '--results-dir', os.tmpdir()]);
     assert.equal(list.code, 0, list.stderr);
     const lines = list.stdout.trim().split('\n');
-    assert.equal(lines.length, 6);
+    // 4 points (3 K values, m = 0) x 2 seeds at quick.
+    assert.equal(lines.length, 8);
     assert.match(lines[0], /^0\tpending \tmoco-K128-m0\.99-[0-9a-f]{10}\t/);
     const slurm = cwb(['sweep', 'mochi', '--budget', 'paper', '--slurm', '--results-dir', '/scratch/res']);
     assert.equal(slurm.code, 0, slurm.stderr);
