@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { compareOps } from '../bench/torch/augment-ops';
 import { REPLAY_SCRIPT, recordSteps, STEP_METHODS } from '../bench/torch/lockstep';
 import { initBackend } from '../src/backend/init';
 import { difference, parity, parityConfig, parityTable, saveParity, stat, torchAvailable } from '../src/experiments/parity';
@@ -117,6 +118,60 @@ describe('parity with PyTorch', () => {
           const tol = Math.max(name.endsWith('bn.bias') ? 1e-3 : 1e-4, 2 * d.torch32);
           assert.ok(d.workbench < tol, `${method}: ${name} is ${d.workbench} from the float64 replay after one step (float32 twin: ${d.torch32})`);
         }
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it("augmentation: each op, with the same parameters, gives torchvision's pixels to uint8 rounding", async function () {
+    needTorch(this, 'the augmentation comparison');
+    this.timeout(120_000);
+    await initBackend(process.env.CWB_BACKEND ?? 'auto');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cwb-augops-'));
+    try {
+      // Smooth colour fields with edges (a box blur of random pixels plus a random square), 24 px.
+      const n = 48;
+      const S = 24;
+      const img = new Uint8Array(n * S * S * 3);
+      let seed = 7;
+      const rand = () => {
+        seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+        return seed / 4294967296;
+      };
+      const noise = Array.from({ length: n * S * S * 3 }, rand);
+      for (let i = 0; i < n; i++) {
+        const [x0, y0, side] = [Math.floor(rand() * 12), Math.floor(rand() * 12), 6 + Math.floor(rand() * 8)];
+        for (let y = 0; y < S; y++)
+          for (let x = 0; x < S; x++)
+            for (let c = 0; c < 3; c++) {
+              let sum = 0;
+              for (let d = -2; d <= 2; d++) sum += noise[((i * S + y) * S + Math.min(S - 1, Math.max(0, x + d))) * 3 + c];
+              const inSquare = x >= x0 && x < x0 + side && y >= y0 && y < y0 + side;
+              img[((i * S + y) * S + x) * 3 + c] = Math.round(255 * Math.min(1, (sum / 5) * 0.7 + (inSquare ? 0.3 * c : 0)));
+            }
+      }
+      fs.writeFileSync(path.join(dir, 'train.u8'), img);
+      fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify({ imageSize: [S, S], channels: 3, train: { n, labels: new Array(n).fill(0) } }));
+      const py = spawnSync(
+        process.env.CWB_PYTHON ?? 'python3',
+        [path.join(__dirname, '../bench/torch/augment_ops.py'), '--data', dir, '--out', dir, '--n', String(n)],
+        {
+          encoding: 'utf8',
+        },
+      );
+      assert.equal(py.status, 0, py.stderr);
+      const rows = await compareOps(dir, dir);
+      assert.deepEqual(
+        rows.map((r) => r.op),
+        ['crop', 'brightness', 'contrast', 'saturation', 'hue', 'grayscale'],
+      );
+      for (const r of rows) {
+        // PIL rounds to uint8 after every op (1/255 = 0.0039) and truncates its blends, so the
+        // workbench's float blends sit up to 1/255 above; a wrong formula moves pixels by 0.05-0.5.
+        assert.ok(r.meanAbs < 0.004, `${r.op}: mean |workbench - torchvision| ${r.meanAbs}`);
+        assert.ok(Math.abs(r.meanSigned) < 0.003, `${r.op}: mean workbench - torchvision ${r.meanSigned}`);
+        assert.ok(Math.abs(r.stdWorkbench - r.stdTorchvision) < 0.003, `${r.op}: pixel std ${r.stdWorkbench} vs ${r.stdTorchvision}`);
+        if (r.op !== 'crop' && r.op !== 'hue') assert.ok(r.maxAbs < 0.006, `${r.op}: largest pixel difference ${r.maxAbs}`);
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -34,6 +34,9 @@ def main(argv=None) -> int:
                     help="start from the twin's own initialisation (torch seed SEED) instead of the workbench's; float32 only")
     ap.add_argument("--twin-init-part", choices=["all", "net", "queue"], default="all",
                     help="with --twin-init: take only the network or only the queue from the twin's initialisation")
+    ap.add_argument("--float32-only", action="store_true",
+                    help="replay in float32 only and print per-epoch means of both sides (for replays of whole runs, "
+                         "where rounding has long since parted the two and only their statistics can be compared)")
     a = ap.parse_args(argv)
 
     import numpy as np
@@ -154,18 +157,30 @@ def main(argv=None) -> int:
         return rows, final
 
     t32, f32 = replay(torch.float32)
-    if a.torchvision_views or a.twin_init is not None:
-        # The same steps from another start or on torchvision's views: means over the steps, beside the workbench's.
+    if a.torchvision_views or a.twin_init is not None or a.float32_only:
+        # The same steps from another start, on torchvision's views, or too many to follow step by step:
+        # means over the steps and over each epoch, beside the workbench's.
         keys = ["loss", "proxyAcc", "posSim", "negSim"]
-        wb = {k: sum(r.get(k, float("nan")) for r in meta["steps"]) / len(meta["steps"]) for k in keys}
-        tv = {k: sum(r.get(k, float("nan")) for r in t32) / len(t32) for k in keys}
+
+        def means(rows):
+            return {k: sum(r.get(k, float("nan")) for r in rows) / len(rows) for k in keys}
+
+        per_epoch = max(1, run["dataset"]["trainSubset"] // run["batchSize"]) if run["dataset"].get("trainSubset") else len(t32)
+        epochs = [{"epoch": e // per_epoch + 1, "steps": len(t32[e:e + per_epoch]),
+                   "workbench": means(meta["steps"][e:e + per_epoch]), "twin": means(t32[e:e + per_epoch])}
+                  for e in range(0, len(t32), per_epoch)]
+        wb, tv = means(meta["steps"]), means(t32)
         what = ("torchvision views" if a.torchvision_views else "workbench views") + (
             f", the twin's initialisation ({a.twin_init_part}, seed {a.twin_init})" if a.twin_init is not None else ", the workbench's initialisation")
-        out = {"steps": len(t32), "workbench": wb, "twin": tv, "twinInputs": what, "seed": a.seed}
+        out = {"steps": len(t32), "workbench": wb, "twin": tv, "epochs": epochs, "twinInputs": what, "seed": a.seed}
         if a.json:
             print(json.dumps(out))
         else:
-            print(f"means over {len(t32)} steps, workbench / twin on {what}: " + ", ".join(f"{k} {wb[k]:.4f} / {tv[k]:.4f}" for k in keys))
+            print(f"the twin on {what}")
+            print(f"{'epoch':>5} " + " ".join(f"{k + ' wb':>11} {k + ' twin':>11}" for k in keys))
+            for r in epochs:
+                print(f"{r['epoch']:>5} " + " ".join(f"{r['workbench'][k]:>11.4f} {r['twin'][k]:>11.4f}" for k in keys))
+            print(f"means over {len(t32)} steps, workbench / twin: " + ", ".join(f"{k} {wb[k]:.4f} / {tv[k]:.4f}" for k in keys))
         return 0
     t64, f64 = replay(torch.float64)
 
