@@ -34,6 +34,10 @@ def main(argv=None) -> int:
                     help="start from the twin's own initialisation (torch seed SEED) instead of the workbench's; float32 only")
     ap.add_argument("--twin-init-part", choices=["all", "net", "queue"], default="all",
                     help="with --twin-init: take only the network or only the queue from the twin's initialisation")
+    ap.add_argument("--init-from", metavar="DIR",
+                    help="take the initial network and queue from another recording (e.g. lockstep.ts --init-seed N --steps 1), "
+                         "everything else from --dir; float32 only")
+    ap.add_argument("--steps", type=int, help="replay only the first N recorded steps")
     ap.add_argument("--float32-only", action="store_true",
                     help="replay in float32 only and print per-epoch means of both sides (for replays of whole runs, "
                          "where rounding has long since parted the two and only their statistics can be compared)")
@@ -45,18 +49,36 @@ def main(argv=None) -> int:
     from train import make_methods
 
     torch.set_num_threads(a.threads)
-    meta = json.load(open(os.path.join(a.dir, "lockstep.json")))
-    blob = np.fromfile(os.path.join(a.dir, "tensors.f32"), dtype=np.uint8)
-    index = {t["name"]: t for t in meta["tensors"]}
+    def open_record(d):
+        """The metadata of a recording and a reader of its tensors by name."""
+        m = json.load(open(os.path.join(d, "lockstep.json")))
+        blob = np.memmap(os.path.join(d, "tensors.f32"), dtype=np.uint8, mode="r")
+        idx = {t["name"]: t for t in m["tensors"]}
 
-    def tensor(name):
-        t = index.get(name)
-        if t is None:
-            raise KeyError(f"{a.dir}/lockstep.json: no tensor {name!r}")
-        n = int(np.prod(t["shape"])) if t["shape"] else 1
-        dt = np.int32 if t["dtype"] == "int32" else np.float32
-        arr = np.frombuffer(blob, dtype=dt, count=n, offset=t["offset"]).reshape(t["shape"])
-        return torch.from_numpy(arr.copy())
+        def read(name):
+            t = idx.get(name)
+            if t is None:
+                raise KeyError(f"{d}/lockstep.json: no tensor {name!r}")
+            n = int(np.prod(t["shape"])) if t["shape"] else 1
+            dt = np.int32 if t["dtype"] == "int32" else np.float32
+            arr = np.frombuffer(blob, dtype=dt, count=n, offset=t["offset"]).reshape(t["shape"])
+            return torch.from_numpy(arr.copy())
+
+        return m, idx, read
+
+    meta, index, tensor = open_record(a.dir)
+    if a.steps is not None:
+        if not 0 < a.steps <= len(meta["steps"]):
+            raise ValueError(f"--steps {a.steps}: {a.dir} holds {len(meta['steps'])} steps")
+    # The weights after the last step are the recording's after all its steps: compared only when all are replayed.
+    truncated = a.steps is not None and a.steps < len(meta["steps"])
+    if truncated:
+        meta["steps"] = meta["steps"][: a.steps]
+    init_tensor = tensor
+    if a.init_from:
+        imeta, _, init_tensor = open_record(a.init_from)
+        if imeta["config"]["method"] != meta["config"]["method"] or imeta["config"]["encoder"] != meta["config"]["encoder"]:
+            raise ValueError(f"--init-from {a.init_from}: its method or encoder differs from {a.dir}'s")
 
     run = meta["config"]
     mcfg = run["method"]
@@ -94,7 +116,7 @@ def main(argv=None) -> int:
         with torch.no_grad():
             if not (own and a.twin_init_part in ("all", "net")):
                 for p, n in zip(params, names):
-                    v = to_torch_layout(tensor(f"init.{n}"))
+                    v = to_torch_layout(init_tensor(f"init.{n}"))
                     if tuple(v.shape) != tuple(p.shape):
                         raise ValueError(f"{a.dir}: parameter {n} has shape {tuple(v.shape)} here, {tuple(p.shape)} in the twin")
                     p.copy_(v)
@@ -102,7 +124,7 @@ def main(argv=None) -> int:
                 for pk, pq in zip(method.key.parameters(), method.net.parameters()):
                     pk.copy_(pq)
                 if not (own and a.twin_init_part in ("all", "queue")):
-                    method.queue = tensor("init.queue").to(dtype)
+                    method.queue = init_tensor("init.queue").to(dtype)
         oc = run["optimizer"]
         method.opt = torch.optim.SGD(method.net.parameters(), lr=oc["lr"], momentum=oc["momentum"],
                                      weight_decay=oc["weightDecay"], nesterov=bool(oc.get("nesterov", False)))
@@ -157,7 +179,7 @@ def main(argv=None) -> int:
         return rows, final
 
     t32, f32 = replay(torch.float32)
-    if a.torchvision_views or a.twin_init is not None or a.float32_only:
+    if a.torchvision_views or a.twin_init is not None or a.init_from or a.float32_only:
         # The same steps from another start, on torchvision's views, or too many to follow step by step:
         # means over the steps and over each epoch, beside the workbench's.
         keys = ["loss", "proxyAcc", "posSim", "negSim"]
@@ -171,7 +193,8 @@ def main(argv=None) -> int:
                   for e in range(0, len(t32), per_epoch)]
         wb, tv = means(meta["steps"]), means(t32)
         what = ("torchvision views" if a.torchvision_views else "workbench views") + (
-            f", the twin's initialisation ({a.twin_init_part}, seed {a.twin_init})" if a.twin_init is not None else ", the workbench's initialisation")
+            f", the twin's initialisation ({a.twin_init_part}, seed {a.twin_init})" if a.twin_init is not None
+            else f", the workbench's initialisation of {a.init_from}" if a.init_from else ", the workbench's initialisation")
         out = {"steps": len(t32), "workbench": wb, "twin": tv, "epochs": epochs, "twinInputs": what, "seed": a.seed}
         if a.json:
             print(json.dumps(out))
@@ -203,10 +226,15 @@ def main(argv=None) -> int:
     weights = {}
     for key in f64:
         ref = f64[key]
-        if key not in index:
+        if key not in index or (truncated and not key.startswith("first.")):
             continue
         wb = tensor(key).double() if key == "final.queue" else to_torch_layout(tensor(key)).double()
         weights[key] = {"workbench": rel(wb, ref), "torch32": rel(f32[key], ref)}
+        if key.startswith("first."):
+            # The first update itself (weights after step 1 minus the initial ones): its relative error
+            # is the gradient's, where the weights' own is diluted by their size.
+            w0 = to_torch_layout(tensor("init." + key[len("first."):])).double()
+            weights[key]["update"] = {"workbench": rel(wb - w0, ref - w0), "torch32": rel(f32[key] - w0, ref - w0)}
     # Float32 rounding grows from step to step (chaotically at a high learning rate), so the float32
     # twin's own distance from float64 is the yardstick for the workbench's.
     def mean_rel(side):
