@@ -125,6 +125,57 @@ describe('batchNormTrain (fused BN + ReLU with a hand-written gradient)', functi
     tf.dispose([x, g, b]);
   });
 
+  it('keeps float32 precision when a channel mean is large against its spread (mean 3, std 1)', async () => {
+    // BN's gradient in float64 from the same float32 inputs: y = relu(gamma * xhat), d = dy * [y > 0],
+    // dx = gamma * rstd * (d - mean(d) - xhat * mean(d * xhat)), statistics per split (n mod S).
+    await tf.setBackend(TEST_BACKEND);
+    const [N, H, W, C] = [64, 16, 16, 32];
+    const HW = H * W;
+    for (const S of [1, 4]) {
+      const x = tf.randomNormal([N, H, W, C], 3, 1, 'float32', 5) as tf.Tensor4D;
+      const g = tf.randomUniform([C], 0.5, 1.5, 'float32', 6) as tf.Tensor1D;
+      const b = tf.zeros([C]) as tf.Tensor1D;
+      const dy = tf.randomNormal([N, H, W, C], 0, 1e-4, 'float32', 7);
+      const [dx] = tf.grads((xx: tf.Tensor) => {
+        const o = batchNormTrain(xx as tf.Tensor4D, g, b, { splits: S, relu: true });
+        o.mean.dispose();
+        o.variance.dispose();
+        return o.y.mul(dy).sum();
+      })([x]);
+      const [xv, gv, dyv, dxv] = await Promise.all([x.data(), g.data(), dy.data(), dx.data()]);
+      tf.dispose([x, g, b, dy, dx]);
+      const cnt = (N / S) * HW;
+      const k = (n: number, p: number, c: number) => (n * HW + p) * C + c;
+      const mean = new Float64Array(S * C);
+      const vari = new Float64Array(S * C);
+      const sd = new Float64Array(S * C);
+      const sdx = new Float64Array(S * C);
+      const each = (f: (i: number, s: number, c: number) => void) => {
+        for (let n = 0; n < N; n++) for (let p = 0; p < HW; p++) for (let c = 0; c < C; c++) f(k(n, p, c), (n % S) * C + c, c);
+      };
+      each((i, s) => {
+        mean[s] += xv[i] / cnt;
+      });
+      each((i, s) => {
+        vari[s] += (xv[i] - mean[s]) ** 2 / cnt;
+      });
+      const xhat = (i: number, s: number) => (xv[i] - mean[s]) / Math.sqrt(vari[s] + 1e-5);
+      const d = (i: number, s: number, c: number) => (gv[c] * xhat(i, s) > 0 ? dyv[i] : 0);
+      each((i, s, c) => {
+        sd[s] += d(i, s, c);
+        sdx[s] += d(i, s, c) * xhat(i, s);
+      });
+      let err = 0;
+      let top = 0;
+      each((i, s, c) => {
+        const ref = (gv[c] / Math.sqrt(vari[s] + 1e-5)) * (d(i, s, c) - sd[s] / cnt - (xhat(i, s) * sdx[s]) / cnt);
+        err = Math.max(err, Math.abs(dxv[i] - ref));
+        top = Math.max(top, Math.abs(ref));
+      });
+      assert.ok(err / top < 1e-4, `splits ${S}: dx is ${err / top} (relative) from float64`);
+    }
+  });
+
   it('rejects bad shapes', () => {
     const x = tf.zeros([6, 2, 2, 3]) as tf.Tensor4D;
     assert.throws(() => batchNormTrain(x, tf.ones([4]) as tf.Tensor1D, tf.zeros([3]) as tf.Tensor1D), /gamma \[4\]/);
