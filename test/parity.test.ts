@@ -18,6 +18,14 @@ function needTorch(ctx: Mocha.Context, what: string): void {
   ctx.skip();
 }
 
+/** The start of a test that runs the twin: PyTorch present (or skip), the time limit, the backend, and a fresh folder (the test removes it). */
+async function torchCase(ctx: Mocha.Context, what: string, timeoutMs: number, prefix: string): Promise<string> {
+  needTorch(ctx, what);
+  ctx.timeout(timeoutMs);
+  await initBackend(process.env.CWB_BACKEND ?? 'auto');
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
 describe('parity with PyTorch', () => {
   it('statistics: mean, sample std and the 95% t-interval of the paired difference', () => {
     const s = stat([1, 2, 3])!;
@@ -44,10 +52,7 @@ describe('parity with PyTorch', () => {
   });
 
   it('tiny budget: both sides train MoCo for 2 epochs and the table compares them', async function () {
-    needTorch(this, 'the tiny parity case');
-    this.timeout(180_000);
-    await initBackend(process.env.CWB_BACKEND ?? 'auto');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cwb-parity-'));
+    const dir = await torchCase(this, 'the tiny parity case', 180_000, 'cwb-parity-');
     try {
       const r = await parity({ method: 'moco', budget: 'tiny', seeds: 1, run: { resultsDir: dir, quiet: true }, log: () => undefined });
       for (const side of [r.workbench, r.torch]) {
@@ -83,10 +88,7 @@ describe('parity with PyTorch', () => {
   });
 
   it('step for step: every method, its step fed the same inputs, gives the same losses and update in PyTorch', async function () {
-    needTorch(this, 'the step-for-step check');
-    this.timeout(300_000);
-    await initBackend(process.env.CWB_BACKEND ?? 'auto');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cwb-lockstep-'));
+    const dir = await torchCase(this, 'the step-for-step check', 300_000, 'cwb-lockstep-');
     try {
       for (const method of STEP_METHODS) {
         const out = path.join(dir, method);
@@ -124,10 +126,7 @@ describe('parity with PyTorch', () => {
     }
   });
   it("augmentation: each op, with the same parameters, gives torchvision's pixels to uint8 rounding", async function () {
-    needTorch(this, 'the augmentation comparison');
-    this.timeout(120_000);
-    await initBackend(process.env.CWB_BACKEND ?? 'auto');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cwb-augops-'));
+    const dir = await torchCase(this, 'the augmentation comparison', 120_000, 'cwb-augops-');
     try {
       // Smooth colour fields with edges (a box blur of random pixels plus a random square), 24 px.
       const n = 48;

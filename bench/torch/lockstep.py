@@ -67,9 +67,8 @@ def main(argv=None) -> int:
         return m, idx, read
 
     meta, index, tensor = open_record(a.dir)
-    if a.steps is not None:
-        if not 0 < a.steps <= len(meta["steps"]):
-            raise ValueError(f"--steps {a.steps}: {a.dir} holds {len(meta['steps'])} steps")
+    if a.steps is not None and not 0 < a.steps <= len(meta["steps"]):
+        raise ValueError(f"--steps {a.steps}: {a.dir} holds {len(meta['steps'])} steps")
     # The weights after the last step are the recording's after all its steps: compared only when all are replayed.
     truncated = a.steps is not None and a.steps < len(meta["steps"])
     if truncated:
@@ -233,7 +232,7 @@ def main(argv=None) -> int:
         if key.startswith("first."):
             # The first update itself (weights after step 1 minus the initial ones): its relative error
             # is the gradient's, where the weights' own is diluted by their size.
-            w0 = to_torch_layout(tensor("init." + key[len("first."):])).double()
+            w0 = to_torch_layout(init_tensor("init." + key[len("first."):])).double()
             weights[key]["update"] = {"workbench": rel(wb - w0, ref - w0), "torch32": rel(f32[key] - w0, ref - w0)}
     # Float32 rounding grows from step to step (chaotically at a high learning rate), so the float32
     # twin's own distance from float64 is the yardstick for the workbench's.
