@@ -8,11 +8,14 @@
  *   to `run.lock`. link(2) fails when the name exists, atomically, also over NFS (where O_EXCL
  *   was long unreliable), and a reader never sees a half-written lock.
  * - Taking over a stale lock (its process is gone on this host, or it has not been touched for
- *   `staleMs`: a requeued Slurm task on another node): the contender renames `run.lock` to a name
- *   of its own. rename(2) of one file succeeds for exactly one contender; the others get ENOENT.
- *   The winner reads what it moved: if it is not the lock it judged stale (someone else had
- *   already replaced it), it links it back and gives up. Then it creates its own lock as above,
- *   which can still fail if a newcomer got there first.
+ *   `staleMs`: a requeued Slurm task on another node) happens under a second lock,
+ *   `run.lock.takeover`, created the same way and held for the few milliseconds of the takeover.
+ *   Its holder re-reads `run.lock`, removes it only if it is still stale, and creates its own.
+ *   So a live lock is never moved away, not even for a moment in which a newcomer could create
+ *   a second one; contenders that find the takeover lock taken wait for it and then see the new
+ *   holder. A takeover lock left by a process that died in those milliseconds is itself stale
+ *   (dead pid on this host, or older than a few seconds) and is broken by renaming it away.
+ * - Releasing also holds the takeover lock, so a release never removes a lock taken over meanwhile.
  * - Holding: `verify()` re-reads the lock and throws `LockLostError` when the token is not its
  *   own. The runner calls it before every checkpoint, metrics and summary write, so a trainer
  *   that lost the lock stops without writing.
@@ -148,6 +151,57 @@ export interface LockOptions {
   touchEveryMs?: number;
 }
 
+/** A takeover lock is held for milliseconds; one older than this was left by a process that died. */
+const TAKEOVER_STALE_MS = 5000;
+/** How long acquire and release wait for a takeover lock held by another live process. */
+const TAKEOVER_WAIT_MS = 5000;
+
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Move `file` away and remove it if it still holds `expected`; put it back otherwise. */
+function removeIfHeldBy(file: string, expected: LockInfo | undefined, token: string): void {
+  const moved = `${file}.${token}.stale`;
+  try {
+    fs.renameSync(file, moved);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  if (!sameHolder(readLock(moved)?.info, expected)) {
+    try {
+      fs.linkSync(moved, file);
+    } catch {
+      /* a newcomer holds `file` now */
+    }
+  }
+  fs.rmSync(moved, { force: true });
+}
+
+/** Take `<file>.takeover`; false when another live process holds it (a stale one is broken). */
+function tryTakeover(file: string, me: LockInfo): boolean {
+  const m = `${file}.takeover`;
+  if (linkCreate(m, `${JSON.stringify(me)}\n`, me.token as string)) return true;
+  const cur = readLock(m);
+  if (cur && isStale(cur, TAKEOVER_STALE_MS)) removeIfHeldBy(m, cur.info, me.token as string);
+  return false;
+}
+
+function waitTakeover(file: string, me: LockInfo, waitMs: number): boolean {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    if (tryTakeover(file, me)) return true;
+    if (Date.now() > until) return false;
+    pause(1 + Math.random() * 4);
+  }
+}
+
+function dropTakeover(file: string, me: LockInfo): void {
+  const m = `${file}.takeover`;
+  if (sameHolder(readLock(m)?.info, me)) fs.rmSync(m, { force: true });
+}
+
 export function acquireRunLock(dir: string, opts: LockOptions = {}): RunLock {
   const staleMs = opts.staleMs ?? DEFAULT_STALE_MS;
   const touchEveryMs = opts.touchEveryMs ?? 30_000;
@@ -155,38 +209,35 @@ export function acquireRunLock(dir: string, opts: LockOptions = {}): RunLock {
   const token = crypto.randomBytes(12).toString('hex');
   const me: LockInfo = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString(), token };
   const content = `${JSON.stringify(me)}\n`;
-  for (let attempt = 0; attempt < 5; attempt++) {
+  const until = Date.now() + TAKEOVER_WAIT_MS;
+  for (;;) {
     if (linkCreate(file, content, token)) return holderOf(dir, file, me, touchEveryMs);
     const cur = readLock(file);
-    if (!cur) continue; // released meanwhile: try again
-    if (!isStale(cur, staleMs)) {
+    if (cur && !isStale(cur, staleMs)) {
       if (cur.info) throw new LockHeldError(heldMessage(dir, file, cur.info), cur.info);
       throw new Error(`${file} is being written or is unreadable; try again in a moment, or delete it if no run is using ${dir}`);
     }
-    // Stale: move it away under a name of our own. Exactly one contender's rename succeeds.
-    const moved = `${file}.${token}.stale`;
-    try {
-      fs.renameSync(file, moved);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // another contender moved it
-      throw e;
-    }
-    const got = readLock(moved);
-    if (!sameHolder(got?.info, cur.info)) {
-      // Not the lock judged stale: another contender replaced it in between. Put it back.
+    if (cur && tryTakeover(file, me)) {
       try {
-        fs.linkSync(moved, file);
-      } catch {
-        /* a newcomer holds `file` now; the holder whose lock was moved finds out at its next verify() */
+        // No one else takes over while this process holds the takeover lock: the lock read now is
+        // the one removed, and only if it is still stale (its holder may have released it and a
+        // newcomer created a live one since the first read).
+        const again = readLock(file);
+        if (again && isStale(again, staleMs)) removeIfHeldBy(file, again.info, token);
+        if (linkCreate(file, content, token)) return holderOf(dir, file, me, touchEveryMs);
+      } finally {
+        dropTakeover(file, me);
       }
-      fs.rmSync(moved, { force: true });
-      continue;
+      continue; // a newcomer created it first: the next round names it
     }
-    fs.rmSync(moved, { force: true });
+    if (Date.now() > until) break;
+    pause(1 + Math.random() * 4); // another contender is taking over, or the lock was just released
   }
   const cur = readLock(file);
   if (cur?.info) throw new LockHeldError(heldMessage(dir, file, cur.info), cur.info);
-  throw new Error(`could not take the lock ${file} (other processes keep taking it over)`);
+  throw new Error(
+    `could not take the lock ${file}: ${file}.takeover stayed held for ${TAKEOVER_WAIT_MS / 1000} s; delete it if no process is starting a run in ${dir}`,
+  );
 }
 
 function holderOf(dir: string, file: string, me: LockInfo, touchEveryMs: number): RunLock {
@@ -228,21 +279,18 @@ function holderOf(dir: string, file: string, me: LockInfo, touchEveryMs: number)
     release() {
       if (released) return;
       released = true;
-      // Move it away first and check what was moved, so that a lock taken over meanwhile stays.
-      const moved = `${file}.${me.token}.release`;
+      // Under the takeover lock nothing replaces `file` between the read and the removal, so a
+      // lock taken over meanwhile stays. Without it (held past the wait by a hung process) the
+      // removal is still conditional on the content.
+      const guarded = waitTakeover(file, me, TAKEOVER_WAIT_MS);
       try {
-        fs.renameSync(file, moved);
-      } catch {
-        return; // already gone
-      }
-      if (!sameHolder(readLock(moved)?.info, me)) {
-        try {
-          fs.linkSync(moved, file);
-        } catch {
-          /* a newcomer holds `file` */
+        if (sameHolder(readLock(file)?.info, me)) {
+          if (guarded) fs.rmSync(file, { force: true });
+          else removeIfHeldBy(file, me, me.token as string);
         }
+      } finally {
+        if (guarded) dropTakeover(file, me);
       }
-      fs.rmSync(moved, { force: true });
     },
   };
 }
