@@ -32,6 +32,10 @@ describe('paper claims against the seeds spread', () => {
     assert.equal(within.verdict, 'holds');
     const [tight] = checkClaims([g(128, 0.3, 0.005), g(1024, 0.309, 0.004)], [claim(1024, 128)]);
     assert.equal(tight.verdict, 'within spread');
+    // 0.94 apart with 0.91 of spread prints as "+0.9 points, spread 0.9": decided as printed, within the spread.
+    const [printed] = checkClaims([g(128, 0.3, 0.0046), g(1024, 0.3094, 0.0045)], [claim(1024, 128)]);
+    assert.equal(printed.verdict, 'within spread');
+    assert.match(claimSentences([printed])[0], /\(\+0\.9 points, spread 0\.9\)\.$/);
     assert.match(holds.ours, /^K=256 33\.0% ± 1\.0 vs K=128 30\.0% ± 0\.5$/);
   });
 

@@ -203,7 +203,8 @@ export async function estimateRuns(runs: RunToEstimate[], opts: EstimateOptions)
     const cal = await calibrate(k.cfg, train, test, steps, probeCache);
     const stepsPerEpoch = Math.floor(train.n / k.cfg.batchSize);
     for (const cfg of k.runs) {
-      const probeEpochs = cfg.eval.linear && resolveLinearConfig(cfg.eval.linear).cache ? resolveLinearConfig(cfg.eval.linear).epochs : 0;
+      const lin = cfg.eval.linear ? resolveLinearConfig(cfg.eval.linear) : undefined;
+      const probeEpochs = lin?.cache ? lin.epochs : 0;
       seconds +=
         cfg.epochs * stepsPerEpoch * cal.stepSeconds +
         evalImages(cfg, train.n, test.n) * cal.featureSecondsPerImage +

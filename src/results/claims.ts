@@ -46,6 +46,7 @@ function side(groups: GroupRow[], s: ClaimSide, metric: string): { g: GroupRow; 
   return { g, mean: 100 * (g[metric] as number), std: typeof sd === 'number' ? 100 * sd : 0 };
 }
 
+const round1 = (x: number) => Math.round(x * 10) / 10;
 const pts = (x: number) => `${x.toFixed(1)}%`;
 const sign = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
 
@@ -64,7 +65,9 @@ export function checkClaims(groups: GroupRow[], claims: Claim[], metric = 'linea
     const ours = c.than
       ? `${show(0)} vs ${show(1)} (${sign(gain(0, 1))}); ${show(2)} vs ${show(3)} (${sign(gain(2, 3))})`
       : `${show(0)} vs ${show(1)}`;
-    const verdict: Verdict = oneSeed ? 'one seed' : difference > spread ? 'holds' : -difference > spread ? 'reversed' : 'within spread';
+    // Decided on the figures as printed (0.1 point), so a sentence never reads "+0.9 points, spread 0.9: holds".
+    const [d1, s1] = [round1(difference), round1(spread)];
+    const verdict: Verdict = oneSeed ? 'one seed' : d1 > s1 ? 'holds' : -d1 > s1 ? 'reversed' : 'within spread';
     return { claim: c.text, ours, difference, spread: oneSeed ? null : spread, verdict };
   });
 }
