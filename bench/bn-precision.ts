@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     [16, 64],
     [8, 128],
   ]) {
-    const shape = [B / S, H * H, 1, S * C];
+    const shape: [number, number, number, number] = [B / S, H * H, 1, S * C];
     const x = tf.randomNormal(shape, 3, 1, 'float32', 5) as tf.Tensor4D;
     const g = tf.randomUniform([S * C], 0.5, 1.5, 'float32', 6) as tf.Tensor1D;
     const b = tf.zeros([S * C]) as tf.Tensor1D;
