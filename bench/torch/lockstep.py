@@ -34,10 +34,17 @@ def main(argv=None) -> int:
                     help="start from the twin's own initialisation (torch seed SEED) instead of the workbench's; float32 only")
     ap.add_argument("--twin-init-part", choices=["all", "net", "queue"], default="all",
                     help="with --twin-init: take only the network or only the queue from the twin's initialisation")
+    ap.add_argument("--twin-init-params", metavar="PREFIXES",
+                    help="with --twin-init: take the twin's initial values only for the parameters whose workbench name "
+                         "starts with one of these comma-separated prefixes (e.g. fc. or stage0.,stage1.), the rest of "
+                         "the network and the queue from the recording")
     ap.add_argument("--init-from", metavar="DIR",
                     help="take the initial network and queue from another recording (e.g. lockstep.ts --init-seed N --steps 1), "
                          "everything else from --dir; float32 only")
     ap.add_argument("--steps", type=int, help="replay only the first N recorded steps")
+    ap.add_argument("--knn", metavar="EXPORT_DIR",
+                    help="with the per-epoch means: also score the final networks of both sides with the twin's kNN on "
+                         "this parity data export (the workbench's from the recording's final weights and BN statistics)")
     ap.add_argument("--float32-only", action="store_true",
                     help="replay in float32 only and print per-epoch means of both sides (for replays of whole runs, "
                          "where rounding has long since parted the two and only their statistics can be compared)")
@@ -112,9 +119,16 @@ def main(argv=None) -> int:
         if len(params) != len(names):
             raise ValueError(f"{a.dir}: {len(names)} workbench parameters, the twin has {len(params)}")
         own = a.twin_init is not None
+        prefixes = tuple(x for x in (a.twin_init_params or "").split(",") if x)
+        if prefixes and not own:
+            raise ValueError("--twin-init-params needs --twin-init SEED")
+        if prefixes and not any(n.startswith(prefixes) for n in names):
+            raise ValueError(f"--twin-init-params {a.twin_init_params}: no workbench parameter starts with it ({', '.join(names[:4])}, ...)")
         with torch.no_grad():
-            if not (own and a.twin_init_part in ("all", "net")):
+            if prefixes or not (own and a.twin_init_part in ("all", "net")):
                 for p, n in zip(params, names):
+                    if prefixes and n.startswith(prefixes):
+                        continue
                     v = to_torch_layout(init_tensor(f"init.{n}"))
                     if tuple(v.shape) != tuple(p.shape):
                         raise ValueError(f"{a.dir}: parameter {n} has shape {tuple(v.shape)} here, {tuple(p.shape)} in the twin")
@@ -122,7 +136,7 @@ def main(argv=None) -> int:
             if has_key:
                 for pk, pq in zip(method.key.parameters(), method.net.parameters()):
                     pk.copy_(pq)
-                if not (own and a.twin_init_part in ("all", "queue")):
+                if prefixes or not (own and a.twin_init_part in ("all", "queue")):
                     method.queue = init_tensor("init.queue").to(dtype)
         oc = run["optimizer"]
         method.opt = torch.optim.SGD(method.net.parameters(), lr=oc["lr"], momentum=oc["momentum"],
@@ -175,9 +189,36 @@ def main(argv=None) -> int:
         for n, b in method.net.named_buffers():
             if n.endswith(("running_mean", "running_var")):
                 final[f"final_buffer.{workbench_name(n)}"] = b.detach().double()
-        return rows, final
+        return rows, final, method
 
-    t32, f32 = replay(torch.float32)
+    def final_knn(method):
+        """kNN % (the run's k, T and features) of the twin's replayed network and of the workbench's
+        recorded final network, both scored by the twin's kNN on the export's train/test sets."""
+        from train import extract, knn_accuracy, load_split, test_tensor
+
+        emeta = json.load(open(os.path.join(a.knn, "meta.json")))
+        xtr, ytr = load_split(a.knn, "train", emeta)
+        xte, yte = load_split(a.knn, "test", emeta)
+        ev = run["eval"]
+        which = ev.get("knnFeatures", "projection")
+        xtr, xte = test_tensor(xtr, emeta["mean"], emeta["std"]), test_tensor(xte, emeta["mean"], emeta["std"])
+
+        def score(m):
+            bank, q = extract(m, xtr, which, 256), extract(m, xte, which, 256)
+            return 100 * knn_accuracy(bank, ytr, q, yte, emeta["numClasses"], ev["knnK"], ev["knnT"])
+
+        twin = score(method)
+        with torch.no_grad():
+            for n, v in list(method.net.named_parameters()) + list(method.net.named_buffers()):
+                if n.endswith("num_batches_tracked"):
+                    continue
+                key = f"final.{workbench_name(n)}" if n in dict(method.net.named_parameters()) else f"final_buffer.{workbench_name(n)}"
+                if key not in index:
+                    raise KeyError(f"{a.dir}/lockstep.json: no tensor {key!r} (a recording of the whole run holds the final network)")
+                v.copy_(to_torch_layout(tensor(key)))
+        return {"twin": twin, "workbench": score(method)}
+
+    t32, f32, net32 = replay(torch.float32)
     if a.torchvision_views or a.twin_init is not None or a.init_from or a.float32_only:
         # The same steps from another start, on torchvision's views, or too many to follow step by step:
         # means over the steps and over each epoch, beside the workbench's.
@@ -192,9 +233,11 @@ def main(argv=None) -> int:
                   for e in range(0, len(t32), per_epoch)]
         wb, tv = means(meta["steps"]), means(t32)
         what = ("torchvision views" if a.torchvision_views else "workbench views") + (
-            f", the twin's initialisation ({a.twin_init_part}, seed {a.twin_init})" if a.twin_init is not None
+            f", the twin's initialisation ({a.twin_init_params or a.twin_init_part}, seed {a.twin_init})" if a.twin_init is not None
             else f", the workbench's initialisation of {a.init_from}" if a.init_from else ", the workbench's initialisation")
         out = {"steps": len(t32), "workbench": wb, "twin": tv, "epochs": epochs, "twinInputs": what, "seed": a.seed}
+        if a.knn:
+            out["knn"] = final_knn(net32)
         if a.json:
             print(json.dumps(out))
         else:
@@ -203,8 +246,10 @@ def main(argv=None) -> int:
             for r in epochs:
                 print(f"{r['epoch']:>5} " + " ".join(f"{r['workbench'][k]:>11.4f} {r['twin'][k]:>11.4f}" for k in keys))
             print(f"means over {len(t32)} steps, workbench / twin: " + ", ".join(f"{k} {wb[k]:.4f} / {tv[k]:.4f}" for k in keys))
+            if a.knn:
+                print(f"final kNN %, workbench / twin: {out['knn']['workbench']:.2f} / {out['knn']['twin']:.2f}")
         return 0
-    t64, f64 = replay(torch.float64)
+    t64, f64, _ = replay(torch.float64)
 
     def rel(x, ref):
         return float((x - ref).abs().max() / ref.abs().max().clamp_min(1e-30))
