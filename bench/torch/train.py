@@ -315,6 +315,7 @@ def make_methods():
             l_pos = (q * k).sum(1, keepdim=True)
             l_neg = self.mask(q @ self.queue.T, labels)
             with torch.no_grad():
+                self.stats = {"posSim": float(l_pos.mean()), "negSim": float(l_neg.mean()), "maxNegSim": float(l_neg.max(1).values.mean())}
                 idx = l_neg.detach().topk(N, dim=1).indices  # [B, N]
                 hard = self.queue[idx]  # [B, N, D]
                 parts = []
