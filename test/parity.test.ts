@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { compareOps } from '../bench/torch/augment-ops';
 import { REPLAY_SCRIPT, recordSteps, STEP_METHODS } from '../bench/torch/lockstep';
 import { initBackend } from '../src/backend/init';
-import { difference, parity, parityConfig, parityTable, saveParity, stat, torchAvailable } from '../src/experiments/parity';
+import { difference, MIXCO_LR, parity, parityConfig, parityTable, saveParity, stat, torchAvailable } from '../src/experiments/parity';
 import { parityStatement, readParityResults } from '../src/results/parity';
 
 /** Skips the test where python cannot import torch; CI installs bench/torch/requirements.txt, so there the harness must run and cannot rot. */
@@ -47,6 +47,12 @@ describe('parity with PyTorch', () => {
       assert.equal(c.eval.knnFeatures, 'backbone');
     }
     assert.equal((parityConfig('moco', 'parity', 1, { K: 256 }).method as { K: number }).K, 256);
+    // MixCo trains at its reference's temperatures (and, on MoCo, learning rate); the others at 0.06.
+    const mixco = parityConfig('mixco', 'parity', 0);
+    assert.deepEqual([mixco.optimizer.lr, (mixco.method as { T: number }).T, (mixco.method as { mixT: number }).mixT], [MIXCO_LR, 0.2, 0.05]);
+    const mixSimclr = parityConfig('mixco-simclr', 'parity', 0);
+    assert.deepEqual([mixSimclr.optimizer.lr, (mixSimclr.method as { T: number }).T, (mixSimclr.method as { mixT: number }).mixT], [0.06, 0.5, 0.5]);
+    assert.equal(parityConfig('moco', 'parity', 0).optimizer.lr, 0.06);
     assert.throws(() => parityConfig('nope' as 'moco', 'parity', 0), /--method must be one of/);
     assert.throws(() => parityConfig('moco', 'huge' as 'tiny', 0), /--budget must be one of/);
   });

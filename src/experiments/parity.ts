@@ -105,7 +105,14 @@ export interface ParityResult {
 
 const MOCO_LIKE = new Set<ParityMethod>(['moco', 'moco-v1', 'mochi', 'mixco']);
 
-/** The method block of a parity run (the project's CIFAR recipe: MoCo v2 head, T 0.1, m 0.99, 4 BN splits). */
+/**
+ * The learning rate of MixCo on MoCo at batch 128, as MixCo's exp_mix_res18_tinyimg.sh. At the
+ * parity recipe's 0.06, runs of both sides collapse within 15 epochs (the contrast's top-1 falls
+ * to 2-3 % and the mean query-negative similarity nears the query-key one; docs/parity.md).
+ */
+export const MIXCO_LR = 0.015;
+
+/** The method block of a parity run (the project's CIFAR recipe: MoCo v2 head, T 0.1, m 0.99, 4 BN splits; MixCo at its own temperatures). */
 function parityMethod(method: ParityMethod, K: number, epochs: number): MethodConfig {
   const moco = { K, m: 0.99, T: 0.1, dim: 128, bnSplits: 4 };
   switch (method) {
@@ -116,10 +123,12 @@ function parityMethod(method: ParityMethod, K: number, epochs: number): MethodCo
     case 'mochi':
       // MoCHi's N / s / s' scaled to the small queue; mixing starts after a fifth of the epochs.
       return defaultMethodConfig('mochi', { ...moco, mlp: true, N: Math.min(256, K), s: 256, sPrime: 32, warmupEpochs: Math.floor(epochs / 5) });
+    // MixCo's temperatures are its reference's (and the mixco ablation's): T 0.2 with mix T 0.05 on
+    // MoCo, 0.5 and 0.5 on SimCLR. On MoCo it also trains at its reference's learning rate (MIXCO_LR).
     case 'mixco':
-      return defaultMethodConfig('mixco', { ...moco, mlp: true, base: 'moco', beta: 1, mixT: 0.05 });
+      return defaultMethodConfig('mixco', { ...moco, T: 0.2, mlp: true, base: 'moco', beta: 1, mixT: 0.05 });
     case 'mixco-simclr':
-      return defaultMethodConfig('mixco', { ...moco, mlp: true, base: 'simclr', beta: 1, mixT: 0.05, T: 0.5 });
+      return defaultMethodConfig('mixco', { ...moco, mlp: true, base: 'simclr', beta: 1, mixT: 0.5, T: 0.5 });
     case 'simclr':
       return defaultMethodConfig('simclr', { T: 0.5, dim: 128, mlp: true });
     case 'supcon':
@@ -160,7 +169,7 @@ export function parityConfig(
     augmentation: presetOf(method),
     encoder: { arch: 'convnet', width: tiny ? 0.25 : 1 },
     method: parityMethod(method, K, epochs),
-    optimizer: { name: 'sgd', lr: 0.06, momentum: 0.9, weightDecay: 5e-4 },
+    optimizer: { name: 'sgd', lr: method === 'mixco' ? MIXCO_LR : 0.06, momentum: 0.9, weightDecay: 5e-4 },
     schedule: { name: 'cosine', perStep: true },
     epochs,
     batchSize: tiny ? 32 : 128,
