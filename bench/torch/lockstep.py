@@ -208,11 +208,12 @@ def main(argv=None) -> int:
             return 100 * knn_accuracy(bank, ytr, q, yte, emeta["numClasses"], ev["knnK"], ev["knnT"])
 
         twin = score(method)
+        params = dict(method.net.named_parameters())
         with torch.no_grad():
-            for n, v in list(method.net.named_parameters()) + list(method.net.named_buffers()):
+            for n, v in list(params.items()) + list(method.net.named_buffers()):
                 if n.endswith("num_batches_tracked"):
                     continue
-                key = f"final.{workbench_name(n)}" if n in dict(method.net.named_parameters()) else f"final_buffer.{workbench_name(n)}"
+                key = f"final.{workbench_name(n)}" if n in params else f"final_buffer.{workbench_name(n)}"
                 if key not in index:
                     raise KeyError(f"{a.dir}/lockstep.json: no tensor {key!r} (a recording of the whole run holds the final network)")
                 v.copy_(to_torch_layout(tensor(key)))

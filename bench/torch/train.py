@@ -267,11 +267,15 @@ def make_methods():
         def mask(self, l_neg, labels):
             return l_neg
 
+        @torch.no_grad()
+        def record_stats(self, l_pos, l_neg):
+            """The step's mean query-key and query-negative similarities (parity.json's posSim, negSim, maxNegSim)."""
+            self.stats = {"posSim": float(l_pos.mean()), "negSim": float(l_neg.mean()), "maxNegSim": float(l_neg.max(1).values.mean())}
+
         def contrast(self, q, k, labels):
             l_pos = (q * k).sum(1, keepdim=True)
             l_neg = self.mask(q @ self.queue.T, labels)
-            with torch.no_grad():
-                self.stats = {"posSim": float(l_pos.mean()), "negSim": float(l_neg.mean()), "maxNegSim": float(l_neg.max(1).values.mean())}
+            self.record_stats(l_pos, l_neg)
             logits = torch.cat([l_pos, l_neg], 1) / self.cfg["T"]
             loss = F.cross_entropy(logits, torch.zeros(q.shape[0], dtype=torch.long))
             return loss, (logits.argmax(1) == 0).float().mean()
@@ -314,8 +318,8 @@ def make_methods():
             N, s, sp = c["N"], c["s"], c["sPrime"]
             l_pos = (q * k).sum(1, keepdim=True)
             l_neg = self.mask(q @ self.queue.T, labels)
+            self.record_stats(l_pos, l_neg)
             with torch.no_grad():
-                self.stats = {"posSim": float(l_pos.mean()), "negSim": float(l_neg.mean()), "maxNegSim": float(l_neg.max(1).values.mean())}
                 idx = l_neg.detach().topk(N, dim=1).indices  # [B, N]
                 hard = self.queue[idx]  # [B, N, D]
                 parts = []

@@ -108,7 +108,7 @@ const MOCO_LIKE = new Set<ParityMethod>(['moco', 'moco-v1', 'mochi', 'mixco']);
 /**
  * The learning rate of MixCo on MoCo at batch 128, as MixCo's exp_mix_res18_tinyimg.sh. At the
  * parity recipe's 0.06, runs of both sides collapse within 15 epochs (the contrast's top-1 falls
- * to 2-3 % and the mean query-negative similarity nears the query-key one; docs/parity.md).
+ * to 2-6 % and the mean query-negative similarity nears the query-key one; docs/parity.md).
  */
 export const MIXCO_LR = 0.015;
 
