@@ -25,8 +25,8 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     import numpy as np
     import torch
-    from models import from_workbench_layout, workbench_name
-    from train import extract, knn_accuracy, load_split, make_methods, test_tensor
+    from models import load_workbench_state
+    from train import knn_on_export, make_methods
 
     torch.set_num_threads(a.threads)
     ck = os.path.join(a.run, "checkpoint")
@@ -39,24 +39,14 @@ def main(argv=None) -> int:
         raise ValueError(f"{a.run}/config.json: encoder.arch {run['encoder']['arch']!r}: the name map covers the ConvNet")
     method = make_methods()[run["method"]["name"]](run["method"], run, {"channels": meta["channels"], "numClasses": meta["numClasses"]})
 
-    def load(name):
+    def read(name, _buffer):
         t = tensors.get(f"encoder_q.{name}")
         if t is None:
             raise KeyError(f"{ck}/state.json: no tensor encoder_q.{name}")
-        x = torch.from_numpy(np.frombuffer(blob, dtype=np.float32, count=t["byteLength"] // 4, offset=t["offset"]).reshape(t["shape"]).copy())
-        return from_workbench_layout(x)
+        return torch.from_numpy(np.frombuffer(blob, dtype=np.float32, count=t["byteLength"] // 4, offset=t["offset"]).reshape(t["shape"]).copy())
 
-    with torch.no_grad():
-        for n, v in list(method.net.named_parameters()) + list(method.net.named_buffers()):
-            if not n.endswith("num_batches_tracked"):
-                v.copy_(load(workbench_name(n)))
-    xtr, ytr = load_split(a.data, "train", meta)
-    xte, yte = load_split(a.data, "test", meta)
-    ev = run["eval"]
-    feats = ev.get("knnFeatures", "projection")
-    bank = extract(method, test_tensor(xtr, meta["mean"], meta["std"]), feats, 256)
-    q = extract(method, test_tensor(xte, meta["mean"], meta["std"]), feats, 256)
-    twin = knn_accuracy(bank, ytr, q, yte, meta["numClasses"], ev["knnK"], ev["knnT"])
+    load_workbench_state(method.net, read)
+    twin = knn_on_export(method, a.data, run["eval"])
     own = None
     with open(os.path.join(a.run, "metrics.jsonl")) as f:
         for line in f:

@@ -194,30 +194,19 @@ def main(argv=None) -> int:
     def final_knn(method):
         """kNN % (the run's k, T and features) of the twin's replayed network and of the workbench's
         recorded final network, both scored by the twin's kNN on the export's train/test sets."""
-        from train import extract, knn_accuracy, load_split, test_tensor
+        from models import load_workbench_state
+        from train import knn_on_export
 
-        emeta = json.load(open(os.path.join(a.knn, "meta.json")))
-        xtr, ytr = load_split(a.knn, "train", emeta)
-        xte, yte = load_split(a.knn, "test", emeta)
-        ev = run["eval"]
-        which = ev.get("knnFeatures", "projection")
-        xtr, xte = test_tensor(xtr, emeta["mean"], emeta["std"]), test_tensor(xte, emeta["mean"], emeta["std"])
+        twin = 100 * knn_on_export(method, a.knn, run["eval"])
 
-        def score(m):
-            bank, q = extract(m, xtr, which, 256), extract(m, xte, which, 256)
-            return 100 * knn_accuracy(bank, ytr, q, yte, emeta["numClasses"], ev["knnK"], ev["knnT"])
+        def read(name, is_buffer):
+            key = f"final_buffer.{name}" if is_buffer else f"final.{name}"
+            if key not in index:
+                raise KeyError(f"{a.dir}/lockstep.json: no tensor {key!r} (a recording of the whole run holds the final network)")
+            return tensor(key)
 
-        twin = score(method)
-        params = dict(method.net.named_parameters())
-        with torch.no_grad():
-            for n, v in list(params.items()) + list(method.net.named_buffers()):
-                if n.endswith("num_batches_tracked"):
-                    continue
-                key = f"final.{workbench_name(n)}" if n in params else f"final_buffer.{workbench_name(n)}"
-                if key not in index:
-                    raise KeyError(f"{a.dir}/lockstep.json: no tensor {key!r} (a recording of the whole run holds the final network)")
-                v.copy_(to_torch_layout(tensor(key)))
-        return {"twin": twin, "workbench": score(method)}
+        load_workbench_state(method.net, read)
+        return {"twin": twin, "workbench": 100 * knn_on_export(method, a.knn, run["eval"])}
 
     t32, f32, net32 = replay(torch.float32)
     if a.torchvision_views or a.twin_init is not None or a.init_from or a.float32_only:

@@ -142,3 +142,13 @@ def workbench_name(torch_name: str) -> str:
         i = int(p[2])
         return f"stage{i // 2}.{i % 2}.{'conv' if p[3] == '0' else 'bn'}.{p[-1]}"
     return torch_name
+
+
+def load_workbench_state(net: nn.Module, read) -> None:
+    """Copies a workbench network into net: each parameter and BatchNorm buffer (not the batch counts)
+    from read(name, is_buffer), the workbench tensor of that workbench name in the workbench's layout."""
+    params = dict(net.named_parameters())
+    with torch.no_grad():
+        for n, v in list(params.items()) + list(net.named_buffers()):
+            if not n.endswith("num_batches_tracked"):
+                v.copy_(from_workbench_layout(read(workbench_name(n), n not in params)))

@@ -476,6 +476,19 @@ def knn_accuracy(bank, bank_labels, feats, labels, num_classes, k, T, batch=256)
     return correct / feats.shape[0]
 
 
+def knn_on_export(method, data_dir, ev, batch=256):
+    """kNN accuracy (a fraction) of method's network on a parity data export (train.u8 as the bank,
+    test.u8 as the queries, both with the test transform), with the run's eval settings ev (knnK,
+    knnT and knnFeatures: backbone or projection)."""
+    meta = json.load(open(os.path.join(data_dir, "meta.json")))
+    xtr, ytr = load_split(data_dir, "train", meta)
+    xte, yte = load_split(data_dir, "test", meta)
+    which = ev.get("knnFeatures", "projection")
+    bank = extract(method, test_tensor(xtr, meta["mean"], meta["std"]), which, batch)
+    q = extract(method, test_tensor(xte, meta["mean"], meta["std"]), which, batch)
+    return knn_accuracy(bank, ytr, q, yte, meta["numClasses"], ev["knnK"], ev["knnT"])
+
+
 PROBE_PROTOCOLS = {
     "moco": dict(epochs=100, lr=30, momentum=0.9, weightDecay=0, batchSize=256, milestones=[60, 80], gamma=0.1, cosine=False, standardize=False, cache=False, seed=0),
     "supcon": dict(epochs=100, lr=0.1, momentum=0.9, weightDecay=0, batchSize=256, milestones=[60, 75, 90], gamma=0.2, cosine=False, standardize=False, cache=False, seed=0),
