@@ -38,7 +38,8 @@ fi
 say "building the tensorflow backend from TensorFlow's PyPI wheel (scripts/setup-tensorflow.sh $ARG; log: $LOG)"
 t0=$(date +%s)
 if bash scripts/setup-tensorflow.sh $ARG >>"$LOG" 2>&1 && loads; then
-  say "tensorflow backend: ready in $(( $(date +%s) - t0 )) s (route: PyPI wheel, $(grep -o 'native binding from the cache' "$LOG" | head -1 || true))"
+  how="built"; grep -q 'native binding from the cache' "$LOG" && how="native binding from the cache"
+  say "tensorflow backend: ready in $(( $(date +%s) - t0 )) s (route: PyPI wheel, $how)"
   rm -f "$LOG"; exit 0
 fi
 
