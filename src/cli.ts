@@ -125,11 +125,11 @@ steps of each kind of run (about a minute at quick).
   --estimate     print the estimate and exit
 
 ${GLOBAL_HELP}`,
-  parity: `Usage: cwb parity --method m [--budget parity|tiny] [--seeds n] [--K k ...] [--epochs n]
+  parity: `Usage: cwb parity --method m [--budget parity|tiny] [--seeds n] [--first-seed s] [--K k ...] [--epochs n]
 
 Train the same RunConfig in the workbench and in the PyTorch twin (bench/torch/train.py, needs
 python3 with torch and torchvision: pip install -r bench/torch/requirements.txt) for seeds
-0..n-1, and print per-epoch loss and kNN of both sides (mean ± std over seeds), the difference
+s..s+n-1, and print per-epoch loss and kNN of both sides (mean ± std over seeds), the difference
 workbench - PyTorch with a 95% t-interval over seeds, the final kNN / linear accuracy and both
 sides' train img/s. Writes parity.json and parity.html under
 <results-dir>/parity-<budget>/compare-.../. Finished runs of either side are reused.
@@ -137,13 +137,15 @@ sides' train img/s. Writes parity.json and parity.html under
   --method <m>     moco, moco-v1, mochi, mixco, mixco-simclr, simclr, supcon or ce (required)
   --budget <b>     parity (CIFAR-10 5k/2k, ConvNet, 15 epochs; default) or tiny (synthetic, 2 epochs)
   --seeds <n>      number of seeds (default 3)
+  --first-seed <s> the first seed (default 0): seeds s..s+n-1
   --K <k>          queue size of moco/mochi/mixco (default 4096 at parity); repeatable
   --epochs <n>     fewer epochs (suspect tests)
   --set <path=value>  override a config field on both sides (value parsed as JSON); repeatable
   --side <s>       workbench or torch only
   --threads <n>    PyTorch threads (default 1)
   --save <dir>     also write the comparison without machine paths to <dir>/parity-<method>[-K<k>]-<budget>.json
-                   (data/parity holds the saved ones the notebooks quote)
+                   (data/parity holds the saved ones the notebooks quote); a saved file of the same recipe,
+                   backend and PyTorch version takes this run's seeds beside its own
   --force          rerun both sides
   --json           print the result as JSON on stdout instead of the table
 
@@ -190,6 +192,7 @@ const COMMAND_OPTIONS: Record<string, ParseArgsConfig['options']> = {
     method: { type: 'string' },
     budget: { type: 'string' },
     seeds: { type: 'string' },
+    'first-seed': { type: 'string' },
     K: { type: 'string', multiple: true },
     epochs: { type: 'string' },
     set: { type: 'string', multiple: true },
@@ -463,6 +466,7 @@ async function cmdParity(v: Values): Promise<void> {
       method: method as import('./experiments/parity').ParityMethod,
       budget: budget as import('./experiments/parity').ParityBudget,
       seeds: intOption(v.seeds as string | undefined, 'seeds'),
+      firstSeed: intOption(v['first-seed'] as string | undefined, 'first-seed'),
       K,
       epochs: intOption(v.epochs as string | undefined, 'epochs'),
       overrides,
@@ -481,7 +485,10 @@ async function cmdParity(v: Values): Promise<void> {
     );
     plots.writeFigureHtml(path.join(r.dir, 'parity.html'), title, figs);
     if (!v.json) process.stdout.write(`${P.parityTable(r)}\n${path.join(r.dir, 'parity.json')}\n\n`);
-    if (v.save) process.stderr.write(`[parity] saved ${P.saveParity(r, path.resolve(v.save as string))}\n`);
+    if (v.save) {
+      const saved = P.saveParity(r, path.resolve(v.save as string));
+      process.stderr.write(`[parity] saved ${saved.file} (seeds ${saved.seeds.join(',')})\n`);
+    }
     results.push(r);
   }
   if (v.json) process.stdout.write(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 1)}\n`);

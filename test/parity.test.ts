@@ -6,7 +6,17 @@ import { spawnSync } from 'node:child_process';
 import { compareOps } from '../bench/torch/augment-ops';
 import { REPLAY_SCRIPT, recordSteps, STEP_METHODS } from '../bench/torch/lockstep';
 import { initBackend } from '../src/backend/init';
-import { difference, MIXCO_LR, parity, parityConfig, parityTable, saveParity, stat, torchAvailable } from '../src/experiments/parity';
+import {
+  difference,
+  MIXCO_LR,
+  type ParityResult,
+  parity,
+  parityConfig,
+  parityTable,
+  saveParity,
+  stat,
+  torchAvailable,
+} from '../src/experiments/parity';
 import { parityStatement, readParityResults } from '../src/results/parity';
 
 /** Skips the test where python cannot import torch; CI installs bench/torch/requirements.txt, so there the harness must run and cannot rot. */
@@ -57,6 +67,64 @@ describe('parity with PyTorch', () => {
     assert.throws(() => parityConfig('moco', 'huge' as 'tiny', 0), /--budget must be one of/);
   });
 
+  it('a saved comparison takes more seeds of the same cell, and refuses another backend', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cwb-parity-merge-'));
+    try {
+      const config = parityConfig('moco', 'tiny', 0);
+      const side = (seed: number, knn: number) => ({
+        seed,
+        epochs: [1, 2].map((epoch) => ({ epoch, loss: 4 - epoch / 10, knnAcc: knn, imagesPerSec: 100 })),
+        knnAcc: knn,
+        linearAcc: knn + 0.05,
+        imagesPerSec: 100,
+      });
+      const result = (seeds: number[], wb: number[], pt: number[]): ParityResult => ({
+        method: 'moco',
+        budget: 'tiny',
+        K: 64,
+        seeds,
+        config,
+        configHash: 'abc',
+        workbench: seeds.map((s, i) => side(s, wb[i])),
+        torch: seeds.map((s, i) => side(s, pt[i])),
+        curves: [],
+        final: {} as ParityResult['final'],
+        backend: 'tensorflow',
+        torchVersion: '2.5.1',
+        dir,
+      });
+      const a = saveParity(result([0, 1], [0.3, 0.4], [0.35, 0.45]), dir);
+      assert.deepEqual(a.seeds, [0, 1]);
+      // Seeds 1 and 2: seed 1 is replaced by the new run's, seed 2 added.
+      const b = saveParity(result([1, 2], [0.5, 0.6], [0.5, 0.5]), dir);
+      assert.equal(b.file, a.file);
+      assert.deepEqual(b.seeds, [0, 1, 2]);
+      const merged = JSON.parse(fs.readFileSync(b.file, 'utf8')) as ParityResult;
+      assert.deepEqual(
+        merged.workbench.map((r) => [r.seed, r.knnAcc]),
+        [
+          [0, 0.3],
+          [1, 0.5],
+          [2, 0.6],
+        ],
+      );
+      assert.equal(merged.final.knnAcc.diff!.n, 3);
+      assert.ok(Math.abs(merged.final.knnAcc.diff!.mean - (-0.05 + 0 + 0.1) / 3) < 1e-12);
+      assert.equal(merged.curves.length, 4);
+      // Another backend: refused, with the file and field named, and the file unchanged.
+      const other = { ...result([3], [0.2], [0.2]), backend: 'wasm' };
+      assert.throws(
+        () => saveParity(other, dir),
+        (e: Error) => e.message.includes(b.file) && /backend "tensorflow", this one "wasm"/.test(e.message),
+      );
+      assert.deepEqual((JSON.parse(fs.readFileSync(b.file, 'utf8')) as ParityResult).seeds, [0, 1, 2]);
+      // Another recipe replaces it.
+      assert.deepEqual(saveParity({ ...result([5], [0.2], [0.2]), configHash: 'def' }, dir).seeds, [5]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('tiny budget: both sides train MoCo for 2 epochs and the table compares them', async function () {
     const dir = await torchCase(this, 'the tiny parity case', 180_000, 'cwb-parity-');
     try {
@@ -80,14 +148,28 @@ describe('parity with PyTorch', () => {
       assert.ok(fs.existsSync(path.join(r.dir, 'parity.json')));
       // The saved copy holds no folder of this machine, and the notebooks' sentence quotes both sides.
       const saved = saveParity(r, path.join(dir, 'saved'));
-      assert.equal(path.basename(saved), 'parity-moco-K64-tiny.json');
-      const text = fs.readFileSync(saved, 'utf8');
+      assert.equal(path.basename(saved.file), 'parity-moco-K64-tiny.json');
+      assert.deepEqual(saved.seeds, [0]);
+      const text = fs.readFileSync(saved.file, 'utf8');
       assert.ok(!text.includes(dir) && !text.includes('"dir"') && !text.includes('dataRoot'), 'saved comparison carries a machine path');
       const said = parityStatement(readParityResults([path.join(dir, 'saved')]), 'moco', 64);
       const pct = (x: number | undefined) => `${(100 * (x ?? NaN)).toFixed(1)}%`;
       assert.ok(said.includes(`in PyTorch ${r.torchVersion} gives kNN ${pct(r.final.knnAcc.torch?.mean)}`), said);
       assert.ok(said.includes(`the workbench (${r.backend}) ${pct(r.final.knnAcc.workbench?.mean)} over 1 seed`), said);
       assert.match(parityStatement([], 'mochi', 256), /^No parity comparison of mochi K=256 is saved yet: `npm run parity -- --method mochi --K 256/);
+      // The twin's kNN on the workbench's final checkpoint, on the export the twin trained on, is the workbench's own.
+      const exp = path.dirname(r.dir);
+      const runDir = fs.readdirSync(exp).find((d) => fs.existsSync(path.join(exp, d, 'checkpoint', 'state.json')));
+      const data = fs.readdirSync(exp).find((d) => d.startsWith('twin-data-'));
+      assert.ok(runDir && data, `no workbench run or twin data export in ${exp}`);
+      const ev = spawnSync(
+        process.env.CWB_PYTHON ?? 'python3',
+        [path.join(path.dirname(REPLAY_SCRIPT), 'eval_checkpoint.py'), '--run', path.join(exp, runDir), '--data', path.join(exp, data)],
+        { encoding: 'utf8', timeout: 120_000 },
+      );
+      assert.equal(ev.status, 0, `eval_checkpoint.py: ${ev.stderr}`);
+      const scored = JSON.parse(ev.stdout) as { knnAccTwin: number; knnAccWorkbench: number };
+      assert.ok(Math.abs(scored.knnAccTwin - scored.knnAccWorkbench) <= 0.011, `twin ${scored.knnAccTwin} vs workbench ${scored.knnAccWorkbench}`);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -35,8 +35,10 @@ export type ParityBudget = (typeof PARITY_BUDGETS)[number];
 export interface ParityOptions {
   method: ParityMethod;
   budget: ParityBudget;
-  /** Seeds 0..seeds-1 (default 3). */
+  /** Number of seeds (default 3): firstSeed..firstSeed+seeds-1. */
   seeds?: number;
+  /** The first seed (default 0); a saved comparison takes more seeds through `saveParity`. */
+  firstSeed?: number;
   /** Queue size of the MoCo-style methods (default 4096 at the parity budget, 64 tiny). */
   K?: number;
   /** Override the number of epochs (shorter suspect tests). */
@@ -307,6 +309,24 @@ function pairUp(wb: SideRun[], pt: SideRun[], f: (r: SideRun) => number | null |
   };
 }
 
+/** Per-epoch curves and final figures of both sides over the seeds they share. */
+function compareSides(wb: SideRun[], pt: SideRun[], epochs: number): Pick<ParityResult, 'curves' | 'final'> {
+  const curves: ParityMetricRow[] = [];
+  for (const metric of ['loss', 'knnAcc'] as const) {
+    for (let e = 1; e <= epochs; e++) {
+      const p = pairUp(wb, pt, (r) => r.epochs.find((x) => x.epoch === e)?.[metric]);
+      curves.push({ metric, epoch: e, ...p });
+    }
+  }
+  const final = {
+    knnAcc: pairUp(wb, pt, (r) => r.knnAcc),
+    linearAcc: pairUp(wb, pt, (r) => r.linearAcc),
+    loss: pairUp(wb, pt, (r) => r.epochs[r.epochs.length - 1]?.loss),
+    imagesPerSec: pairUp(wb, pt, (r) => r.imagesPerSec),
+  };
+  return { curves, final };
+}
+
 /** Runs (or reuses) both sides for every seed and compares them. */
 export async function parity(opts: ParityOptions): Promise<ParityResult> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
@@ -314,7 +334,9 @@ export async function parity(opts: ParityOptions): Promise<ParityResult> {
   if (!(Number.isInteger(nSeeds) && nSeeds >= 1)) throw new Error(`parity: seeds must be a positive integer, got ${nSeeds}`);
   const sides = opts.sides ?? ['workbench', 'torch'];
   const python = opts.python ?? process.env.CWB_PYTHON ?? 'python3';
-  const seeds = Array.from({ length: nSeeds }, (_, i) => i);
+  const first = opts.firstSeed ?? 0;
+  if (!(Number.isInteger(first) && first >= 0)) throw new Error(`parity: firstSeed must be a non-negative integer, got ${first}`);
+  const seeds = Array.from({ length: nSeeds }, (_, i) => first + i);
   const configs = seeds.map((s) => parityConfig(opts.method, opts.budget, s, { K: opts.K, epochs: opts.epochs, overrides: opts.overrides }));
   const root = resultsRoot(opts.run?.resultsDir);
   const cellKey = configHash({ ...configs[0], seed: 0, name: '', params: {} });
@@ -366,20 +388,6 @@ export async function parity(opts: ParityOptions): Promise<ParityResult> {
     }
   }
 
-  const maxEpoch = configs[0].epochs;
-  const curves: ParityMetricRow[] = [];
-  for (const metric of ['loss', 'knnAcc'] as const) {
-    for (let e = 1; e <= maxEpoch; e++) {
-      const p = pairUp(wb, pt, (r) => r.epochs.find((x) => x.epoch === e)?.[metric]);
-      curves.push({ metric, epoch: e, ...p });
-    }
-  }
-  const final = {
-    knnAcc: pairUp(wb, pt, (r) => r.knnAcc),
-    linearAcc: pairUp(wb, pt, (r) => r.linearAcc),
-    loss: pairUp(wb, pt, (r) => r.epochs[r.epochs.length - 1]?.loss),
-    imagesPerSec: pairUp(wb, pt, (r) => r.imagesPerSec),
-  };
   const result: ParityResult = {
     method: opts.method,
     budget: opts.budget,
@@ -389,8 +397,7 @@ export async function parity(opts: ParityOptions): Promise<ParityResult> {
     configHash: cellKey,
     workbench: wb,
     torch: pt,
-    curves,
-    final,
+    ...compareSides(wb, pt, configs[0].epochs),
     backend,
     torchVersion,
     dir,
@@ -452,10 +459,40 @@ export function savedParityFile(r: Pick<ParityResult, 'method' | 'K' | 'budget'>
   return `parity-${r.method}${r.K ? `-K${r.K}` : ''}-${r.budget}.json`;
 }
 
-/** Writes the portable comparison into `dir` (created if needed); returns the file. */
-export function saveParity(r: ParityResult, dir: string): string {
+/**
+ * One comparison from two of the same cell (method, budget, K and recipe: the same configHash) run
+ * by the same backend and PyTorch version: the seeds of both, `b`'s where both hold a seed, and
+ * the curves and final figures over them all. `what` names `a` in the error for a mismatch.
+ */
+export function mergeParity<T extends Omit<ParityResult, 'dir'>>(a: Omit<ParityResult, 'dir'>, b: T, what = 'the first comparison'): T {
+  for (const field of ['method', 'budget', 'K', 'configHash', 'backend', 'torchVersion'] as const) {
+    if (a[field] !== b[field]) {
+      throw new Error(
+        `parity: ${what} has ${field} ${JSON.stringify(a[field])}, this one ${JSON.stringify(b[field])}: only seeds of the same cell, backend and PyTorch version are merged`,
+      );
+    }
+  }
+  const merge = (x: SideRun[], y: SideRun[]) => [...x.filter((r) => !y.some((n) => n.seed === r.seed)), ...y].sort((p, q) => p.seed - q.seed);
+  const wb = merge(a.workbench, b.workbench);
+  const pt = merge(a.torch, b.torch);
+  const seeds = [...new Set([...a.seeds, ...b.seeds])].sort((p, q) => p - q);
+  return { ...b, seeds, workbench: wb, torch: pt, ...compareSides(wb, pt, b.config.epochs) };
+}
+
+/**
+ * Writes the portable comparison into `dir` (created if needed); returns the file and the seeds it
+ * holds. Where that file holds the same cell with other seeds (`--first-seed`), the two are merged
+ * (`mergeParity`; a different backend or PyTorch version is refused and the file kept); a file of
+ * another recipe (configHash) is replaced.
+ */
+export function saveParity(r: ParityResult, dir: string): { file: string; seeds: number[] } {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, savedParityFile(r));
-  writeJsonAtomic(file, portableParity(r));
-  return file;
+  let out = portableParity(r);
+  if (fs.existsSync(file)) {
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as Omit<ParityResult, 'dir'>;
+    if (saved.configHash === r.configHash) out = mergeParity(saved, out, file);
+  }
+  writeJsonAtomic(file, out);
+  return { file, seeds: out.seeds };
 }
