@@ -124,6 +124,14 @@ describe('experiments: config validation, run ids, grids, ablations', () => {
       [0.05, 0.07, 0.1, 0.2, 0.5, 1.0],
     );
     assert.ok(sup.points.some((p) => p.params?.loss === 'CE') && sup.points.some((p) => p.params?.loss === 'SimCLR'));
+    // MixCo's MoCo-base points (its baseline beta = 0 too) train at MixCo's lr, scaled to the batch; SimCLR's at the budget's.
+    for (const budget of BUDGETS) {
+      const ab = ablation('mixco', budget);
+      for (const p of sweepPoints(ab.base, ab.points, '/tmp/none')) {
+        const want = p.params.base === 'moco' ? (0.015 * p.config.batchSize) / 128 : ab.base.optimizer.lr;
+        assert.ok(Math.abs(p.config.optimizer.lr - want) < 1e-12, `mixco/${budget} ${p.config.name}: lr ${p.config.optimizer.lr}, want ${want}`);
+      }
+    }
     const paper = ablation('moco-queue', 'paper').base;
     assert.equal(paper.encoder.arch, 'resnet18');
     assert.equal(paper.epochs, 200);

@@ -6,17 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { compareOps } from '../bench/torch/augment-ops';
 import { REPLAY_SCRIPT, recordSteps, STEP_METHODS } from '../bench/torch/lockstep';
 import { initBackend } from '../src/backend/init';
-import {
-  difference,
-  MIXCO_LR,
-  type ParityResult,
-  parity,
-  parityConfig,
-  parityTable,
-  saveParity,
-  stat,
-  torchAvailable,
-} from '../src/experiments/parity';
+import { MIXCO_LR } from '../src/methods/mixco';
+import { difference, type ParityResult, parity, parityConfig, parityTable, saveParity, stat, torchAvailable } from '../src/experiments/parity';
 import { parityStatement, readParityResults } from '../src/results/parity';
 
 /** Skips the test where python cannot import torch; CI installs bench/torch/requirements.txt, so there the harness must run and cannot rot. */

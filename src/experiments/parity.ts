@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resolvePipeline } from '../data/augment/presets';
+import { MIXCO_LR } from '../methods/mixco';
 import { defaultMethodConfig } from '../methods/params';
 import type { ImageSet, MethodConfig } from '../types';
 import { readJson, writeJsonAtomic } from '../util/fsx';
@@ -106,13 +107,6 @@ export interface ParityResult {
 }
 
 const MOCO_LIKE = new Set<ParityMethod>(['moco', 'moco-v1', 'mochi', 'mixco']);
-
-/**
- * The learning rate of MixCo on MoCo at batch 128, as MixCo's exp_mix_res18_tinyimg.sh. At the
- * parity recipe's 0.06, runs of both sides collapse within 15 epochs (the contrast's top-1 falls
- * to 2-6 % and the mean query-negative similarity nears the query-key one; docs/parity.md).
- */
-export const MIXCO_LR = 0.015;
 
 /** The method block of a parity run (the project's CIFAR recipe: MoCo v2 head, T 0.1, m 0.99, 4 BN splits; MixCo at its own temperatures). */
 function parityMethod(method: ParityMethod, K: number, epochs: number): MethodConfig {

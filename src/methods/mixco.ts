@@ -38,6 +38,18 @@ export const MIXCO_DEFAULTS: { name: 'mixco' } & MixcoParams = {
   bnSplits: 8,
 };
 
+/**
+ * The learning rate of MixCo's MoCo base at batch 128 (exp_mix_res18_tinyimg.sh; its MoCo baseline
+ * "with the same computation" trains at the same 0.015, batch 192). At MoCo v2's CIFAR lr 0.06 for
+ * batch 128, MixCo on MoCo collapses in both the workbench and the PyTorch twin: the contrast's
+ * top-1 falls to a few percent and the query-negative similarity nears the query-key one
+ * (docs/parity.md, "MixCo at the MoCo recipe"). Scale linearly with the batch (`mixcoLr`).
+ */
+export const MIXCO_LR = 0.015;
+
+/** MIXCO_LR scaled linearly to a batch size. */
+export const mixcoLr = (batchSize: number) => (MIXCO_LR * batchSize) / 128;
+
 export const MIXCO_SCHEMA: ParamSchema = {
   fields: {
     name: str,

@@ -1,4 +1,10 @@
-/** mixco: beta grid on MoCo v2 and SimCLR, small vs larger encoder (beta = 0 is the base method). */
+/**
+ * mixco: beta grid on MoCo v2 and SimCLR, small vs larger encoder (beta = 0 is the base method).
+ * The MoCo-base points, beta = 0 among them, train at MixCo's learning rate (`mixcoLr`: 0.015 at
+ * batch 128, its reference's for MixCo and for its MoCo baseline); the SimCLR-base points at the
+ * budget's.
+ */
+import { mixcoLr } from '../../methods/mixco';
 import type { EncoderConfig, MethodConfig } from '../../types';
 import type { Budget } from '../names';
 import type { PointSpec } from '../sweep';
@@ -44,6 +50,7 @@ export function mixco(budget: Budget, s: SharedSettings & MixcoGrid): Ablation {
             method,
             encoder,
             augmentation: baseName === 'moco' ? 'moco-v2-cifar' : 'simclr-cifar',
+            'optimizer.lr': baseName === 'moco' ? mixcoLr(s.batchSize) : s.lr,
             name: `${baseName}-beta${beta}-${encName}`,
           },
           params: { base: baseName, beta, encoder: size, arch: encName },
