@@ -61,7 +61,6 @@ describe('parity with PyTorch', () => {
   it('a saved comparison takes more seeds of the same cell, and refuses another backend', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cwb-parity-merge-'));
     try {
-      const config = parityConfig('moco', 'tiny', 0);
       const side = (seed: number, knn: number) => ({
         seed,
         epochs: [1, 2].map((epoch) => ({ epoch, loss: 4 - epoch / 10, knnAcc: knn, imagesPerSec: 100 })),
@@ -74,7 +73,7 @@ describe('parity with PyTorch', () => {
         budget: 'tiny',
         K: 64,
         seeds,
-        config,
+        config: parityConfig('moco', 'tiny', seeds[0]),
         configHash: 'abc',
         workbench: seeds.map((s, i) => side(s, wb[i])),
         torch: seeds.map((s, i) => side(s, pt[i])),
@@ -102,6 +101,7 @@ describe('parity with PyTorch', () => {
       assert.equal(merged.final.knnAcc.diff!.n, 3);
       assert.ok(Math.abs(merged.final.knnAcc.diff!.mean - (-0.05 + 0 + 0.1) / 3) < 1e-12);
       assert.equal(merged.curves.length, 4);
+      assert.equal(merged.config.seed, 0, 'the config of the lowest seed stands for the cell');
       // Another backend: refused, with the file and field named, and the file unchanged.
       const other = { ...result([3], [0.2], [0.2]), backend: 'wasm' };
       assert.throws(

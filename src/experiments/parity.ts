@@ -470,7 +470,9 @@ export function mergeParity<T extends Omit<ParityResult, 'dir'>>(a: Omit<ParityR
   const wb = merge(a.workbench, b.workbench);
   const pt = merge(a.torch, b.torch);
   const seeds = [...new Set([...a.seeds, ...b.seeds])].sort((p, q) => p - q);
-  return { ...b, seeds, workbench: wb, torch: pt, ...compareSides(wb, pt, b.config.epochs) };
+  // The config of the lowest seed stands for the cell, as in a run of all the seeds at once.
+  const config = Math.min(...a.seeds) < Math.min(...b.seeds) ? a.config : b.config;
+  return { ...b, seeds, config, workbench: wb, torch: pt, ...compareSides(wb, pt, b.config.epochs) };
 }
 
 /**
