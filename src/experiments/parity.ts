@@ -486,7 +486,7 @@ export function saveParity(r: ParityResult, dir: string): { file: string; seeds:
   const file = path.join(dir, savedParityFile(r));
   let out = portableParity(r);
   if (fs.existsSync(file)) {
-    const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as Omit<ParityResult, 'dir'>;
+    const saved = readJson<Omit<ParityResult, 'dir'>>(file);
     if (saved.configHash === r.configHash) out = mergeParity(saved, out, file);
   }
   writeJsonAtomic(file, out);
